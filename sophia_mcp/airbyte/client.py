@@ -1,0 +1,329 @@
+"""The Airbyte public API client: one `httpx.AsyncClient`, retries within a deadline, typed models.
+
+It knows nothing about MCP. Every failure leaves it as an `AirbyteError` subclass.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import anyio
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from sophia_mcp.airbyte.auth import ClientCredentialsAuth, StaticTokenAuth
+from sophia_mcp.airbyte.errors import (
+    AirbyteConflictError,
+    AirbyteError,
+    AirbyteRateLimitedError,
+    AirbyteResponseError,
+    AirbyteUnavailableError,
+    error_from_response,
+)
+from sophia_mcp.airbyte.models import (
+    FINAL_JOB_STATUSES,
+    Connection,
+    Destination,
+    Job,
+    Page,
+    Source,
+    StreamProperties,
+    Workspace,
+)
+from sophia_mcp.airbyte.retry import backoff_seconds, retry_after_seconds, should_retry
+from sophia_mcp.settings import AirbyteSettings
+
+logger = logging.getLogger(__name__)
+
+API_PAGE_LIMIT = 100
+M = TypeVar("M", bound=BaseModel)
+
+
+class AirbyteClient:
+    def __init__(
+        self,
+        settings: AirbyteSettings,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+    ) -> None:
+        self.settings = settings
+        self.base_url = settings.api_url
+        self._sleep = sleep
+        self.auth: ClientCredentialsAuth | StaticTokenAuth | None = None
+        if settings.access_token is not None:
+            self.auth = StaticTokenAuth(settings.access_token)
+        elif settings.client_id and settings.client_secret is not None:
+            self.auth = ClientCredentialsAuth(
+                f"{self.base_url}/applications/token", settings.client_id, settings.client_secret
+            )
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url + "/",
+            auth=self.auth,
+            transport=transport,
+            timeout=httpx.Timeout(settings.request_timeout),
+            headers={"Accept": "application/json", "User-Agent": "sophia-mcp"},
+            limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
+        )
+
+    def __repr__(self) -> str:
+        return f"AirbyteClient(base_url={self.base_url!r})"
+
+    async def __aenter__(self) -> AirbyteClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # ---- transport -------------------------------------------------------------------------
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        idempotent: bool = True,
+    ) -> Any:
+        """Send one API request, retrying what is safe to retry, within the configured deadline."""
+        if self.auth is None:
+            raise AirbyteError(
+                "Airbyte credentials are not configured: set AIRBYTE_CLIENT_ID and AIRBYTE_CLIENT_SECRET "
+                "(or AIRBYTE_ACCESS_TOKEN), and AIRBYTE_API_URL for a self-managed Airbyte."
+            )
+        what = f"{method} /{path.lstrip('/')}"
+        deadline = time.monotonic() + self.settings.deadline
+        attempt = 0
+        while True:
+            remaining = deadline - time.monotonic()
+            try:
+                response = await self._http.request(
+                    method,
+                    path.lstrip("/"),
+                    params=_clean(params),
+                    json=json,
+                    timeout=max(0.1, min(self.settings.request_timeout, remaining)),
+                )
+            except (AirbyteRateLimitedError, AirbyteUnavailableError) as exc:
+                # Raised while fetching a token: the request itself was never sent.
+                failure: AirbyteError | None = exc
+                wait = backoff_seconds(attempt)
+            except httpx.TransportError as exc:
+                sent = not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
+                failure = _transport_error(exc, what)
+                if sent and not idempotent:
+                    raise failure from exc
+                wait = backoff_seconds(attempt)
+            else:
+                logger.debug("%s -> %s", what, response.status_code)
+                if response.is_success:
+                    return _json_body(response, what)
+                if not should_retry(response, idempotent):
+                    raise error_from_response(response, what)
+                failure = error_from_response(response, what)
+                wait = retry_after_seconds(response)
+                if wait is None:
+                    wait = backoff_seconds(attempt)
+            attempt += 1
+            if attempt > self.settings.max_retries or time.monotonic() + wait >= deadline:
+                raise failure
+            logger.info("%s failed (%s); retry %d in %.1fs", what, type(failure).__name__, attempt, wait)
+            await self._sleep(wait)
+
+    async def health(self) -> bool:
+        """`GET /health`: needs no auth, answers plain text."""
+        try:
+            response = await self._http.get("health", auth=None, timeout=min(10.0, self.settings.request_timeout))
+        except httpx.TransportError as exc:
+            raise _transport_error(exc, "GET /health") from exc
+        return response.is_success
+
+    async def _page(self, path: str, model: type[M], params: dict[str, Any], limit: int, offset: int) -> Page[M]:
+        if not 1 <= limit <= API_PAGE_LIMIT:
+            raise ValueError(f"limit must be between 1 and {API_PAGE_LIMIT}")
+        body = await self.request("GET", path, params={**params, "limit": limit, "offset": offset})
+        items = [_parse(model, row, path) for row in _data(body, path)]
+        # `next` is present even on the last page and may name the wrong host: trust only the count.
+        return Page(items=items, next_offset=offset + limit if len(items) == limit else None)
+
+    async def _all(self, path: str, model: type[M], params: dict[str, Any]) -> list[M]:
+        items: list[M] = []
+        offset: int | None = 0
+        while offset is not None:
+            page = await self._page(path, model, params, API_PAGE_LIMIT, offset)
+            items.extend(page.items)
+            offset = page.next_offset
+        return items
+
+    # ---- resources -------------------------------------------------------------------------
+
+    async def list_workspaces(self, limit: int = 20, offset: int = 0) -> Page[Workspace]:
+        return await self._page("workspaces", Workspace, {}, limit, offset)
+
+    async def all_workspaces(self) -> list[Workspace]:
+        return await self._all("workspaces", Workspace, {})
+
+    async def get_workspace(self, workspace_id: str) -> Workspace:
+        return _parse(Workspace, await self.request("GET", f"workspaces/{_id(workspace_id)}"), "workspace")
+
+    async def list_sources(self, workspace_ids: list[str] | None = None, limit: int = 20, offset: int = 0) -> Page[Source]:
+        return await self._page("sources", Source, {"workspaceIds": _csv(workspace_ids)}, limit, offset)
+
+    async def all_sources(self, workspace_ids: list[str] | None = None) -> list[Source]:
+        return await self._all("sources", Source, {"workspaceIds": _csv(workspace_ids)})
+
+    async def get_source(self, source_id: str) -> Source:
+        return _parse(Source, await self.request("GET", f"sources/{_id(source_id)}"), "source")
+
+    async def list_destinations(
+        self, workspace_ids: list[str] | None = None, limit: int = 20, offset: int = 0
+    ) -> Page[Destination]:
+        return await self._page("destinations", Destination, {"workspaceIds": _csv(workspace_ids)}, limit, offset)
+
+    async def all_destinations(self, workspace_ids: list[str] | None = None) -> list[Destination]:
+        return await self._all("destinations", Destination, {"workspaceIds": _csv(workspace_ids)})
+
+    async def get_destination(self, destination_id: str) -> Destination:
+        return _parse(Destination, await self.request("GET", f"destinations/{_id(destination_id)}"), "destination")
+
+    async def list_connections(
+        self, workspace_ids: list[str] | None = None, limit: int = 20, offset: int = 0
+    ) -> Page[Connection]:
+        return await self._page("connections", Connection, {"workspaceIds": _csv(workspace_ids)}, limit, offset)
+
+    async def all_connections(self, workspace_ids: list[str] | None = None) -> list[Connection]:
+        return await self._all("connections", Connection, {"workspaceIds": _csv(workspace_ids)})
+
+    async def get_connection(self, connection_id: str) -> Connection:
+        return _parse(Connection, await self.request("GET", f"connections/{_id(connection_id)}"), "connection")
+
+    async def get_stream_properties(self, source_id: str, destination_id: str | None = None) -> list[StreamProperties]:
+        body = await self.request("GET", "streams", params={"sourceId": source_id, "destinationId": destination_id})
+        if not isinstance(body, list):
+            raise AirbyteResponseError("GET /streams did not answer a list of stream properties")
+        return [_parse(StreamProperties, row, "streams") for row in body]
+
+    async def list_jobs(
+        self,
+        *,
+        connection_id: str | None = None,
+        workspace_ids: list[str] | None = None,
+        status: str | None = None,
+        job_type: str | None = None,
+        limit: int = 20,
+        offset: int = 0,
+        newest_first: bool = True,
+    ) -> Page[Job]:
+        params = {
+            "connectionId": connection_id,
+            "workspaceIds": _csv(workspace_ids),
+            "status": status,
+            "jobType": job_type,
+            # Airbyte lists jobs oldest first unless asked otherwise.
+            "orderBy": "createdAt|DESC" if newest_first else "createdAt|ASC",
+        }
+        return await self._page("jobs", Job, params, limit, offset)
+
+    async def get_job(self, job_id: int) -> Job:
+        return _parse(Job, await self.request("GET", f"jobs/{int(job_id)}"), "job")
+
+    async def cancel_job(self, job_id: int) -> Job:
+        return _parse(Job, await self.request("DELETE", f"jobs/{int(job_id)}"), "job")
+
+    async def active_job(self, connection_id: str) -> Job | None:
+        """The newest job of the connection that has not finished, if any."""
+        page = await self.list_jobs(connection_id=connection_id, limit=5)
+        return next((job for job in page.items if job.status not in FINAL_JOB_STATUSES), None)
+
+    async def start_job(self, connection_id: str, job_type: str = "sync") -> tuple[Job, bool]:
+        """Start a job unless one is already running. Returns the job and whether it is new.
+
+        The POST is never repeated blindly: when its outcome is unknown (timeout, 5xx) or Airbyte
+        says a job is already running, the running job is looked up and returned instead.
+        """
+        running = await self.active_job(connection_id)
+        if running is not None:
+            return running, False
+        payload = {"connectionId": connection_id, "jobType": job_type}
+        try:
+            body = await self.request("POST", "jobs", json=payload, idempotent=False)
+        except (AirbyteConflictError, AirbyteUnavailableError):
+            running = await self.active_job(connection_id)
+            if running is None:
+                raise
+            return running, True
+        return _parse(Job, body, "job"), True
+
+    # ---- writes used by the pipeline ----------------------------------------------------------
+
+    async def create_destination(self, payload: dict[str, Any]) -> Destination:
+        body = await self.request("POST", "destinations", json=payload, idempotent=False)
+        return _parse(Destination, body, "destination")
+
+    async def create_connection(self, payload: dict[str, Any]) -> Connection:
+        body = await self.request("POST", "connections", json=payload, idempotent=False)
+        return _parse(Connection, body, "connection")
+
+    async def update_connection(self, connection_id: str, payload: dict[str, Any]) -> Connection:
+        body = await self.request("PATCH", f"connections/{_id(connection_id)}", json=payload)
+        return _parse(Connection, body, "connection")
+
+
+def _clean(params: dict[str, Any] | None) -> dict[str, Any] | None:
+    if params is None:
+        return None
+    return {key: value for key, value in params.items() if value is not None}
+
+
+def _csv(values: list[str] | None) -> str | None:
+    return ",".join(values) if values else None
+
+
+def _id(value: str) -> str:
+    """An id goes into a URL path: refuse anything that could change the path."""
+    value = str(value).strip()
+    if not value or any(ch in value for ch in "/?#%\\ ") or len(value) > 128:
+        raise ValueError(f"not a valid Airbyte id: {value[:40]!r}")
+    return value
+
+
+def _json_body(response: httpx.Response, what: str) -> Any:
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise AirbyteResponseError(
+            f"Airbyte answered {what} with a body that is not JSON; a proxy may be in the way of AIRBYTE_API_URL."
+        ) from exc
+
+
+def _data(body: Any, path: str) -> list[Any]:
+    if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+        raise AirbyteResponseError(f"GET /{path} did not answer a list with `data`")
+    return body["data"]
+
+
+def _parse(model: type[M], row: Any, what: str) -> M:
+    try:
+        return model.model_validate(row)
+    except ValidationError as exc:
+        raise AirbyteResponseError(f"Airbyte answered a {what} in an unexpected shape: {exc.errors()[0]['msg']}") from exc
+
+
+def _transport_error(exc: httpx.TransportError, what: str) -> AirbyteUnavailableError:
+    if isinstance(exc, httpx.TimeoutException):
+        reason = "did not answer in time"
+    elif isinstance(exc, httpx.ConnectError):
+        reason = "could not be reached"
+    else:
+        reason = "dropped the connection"
+    return AirbyteUnavailableError(
+        f"Airbyte {reason} ({what}). Check AIRBYTE_API_URL and the network, or try again shortly."
+    )

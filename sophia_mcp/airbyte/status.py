@@ -1,0 +1,159 @@
+"""What state the pipelines are in: last job per connection, failures, lateness, a health report."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import anyio
+from pydantic import BaseModel
+
+from sophia_mcp.airbyte.client import AirbyteClient
+from sophia_mcp.airbyte.errors import AirbyteError
+from sophia_mcp.airbyte.models import Connection, Job
+from sophia_mcp.airbyte.schedule import basic_interval, expected_interval
+
+# A connection is late when its newest job started more than this many intervals ago.
+LATE_AFTER_INTERVALS = 2
+_LOOKUP_CONCURRENCY = 8
+
+
+async def last_jobs(client: AirbyteClient, connections: list[Connection]) -> dict[str, Job]:
+    """The newest job of each connection: one request per connection, a few at a time."""
+    found: dict[str, Job] = {}
+    limiter = anyio.CapacityLimiter(_LOOKUP_CONCURRENCY)
+
+    async def lookup(connection_id: str) -> None:
+        async with limiter:
+            page = await client.list_jobs(connection_id=connection_id, limit=1)
+        if page.items:
+            found[connection_id] = page.items[0]
+
+    async with anyio.create_task_group() as tg:
+        for connection in connections:
+            tg.start_soon(lookup, connection.connection_id)
+    return found
+
+
+def parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def schedule_interval(connection: Connection) -> timedelta | None:
+    schedule = connection.schedule
+    if schedule.schedule_type == "cron":
+        return expected_interval(schedule.cron_expression)
+    if schedule.schedule_type == "basic":
+        return basic_interval(schedule.basic_timing)
+    return None
+
+
+def lateness(connection: Connection, last_job: Job | None, now: datetime) -> str | None:
+    """Why a scheduled, active connection is late, or None when it is on time or unscheduled."""
+    interval = schedule_interval(connection)
+    if connection.status != "active" or interval is None:
+        return None
+    if last_job is None:
+        return "scheduled but has never run"
+    started = parse_time(last_job.start_time)
+    if started is None:
+        return None
+    overdue = now - started
+    if overdue > interval * LATE_AFTER_INTERVALS:
+        hours = overdue.total_seconds() / 3600
+        return f"last job started {hours:.1f} h ago; schedule expects one every {interval}"
+    return None
+
+
+class ConnectionProblem(BaseModel):
+    connection_id: str
+    name: str
+    problem: str
+    last_job_id: int | None = None
+
+
+class HealthReport(BaseModel):
+    api_url: str
+    reachable: bool
+    authenticated: bool = False
+    workspace_id: str | None = None
+    workspace_name: str | None = None
+    sources: int | None = None
+    destinations: int | None = None
+    connections: int | None = None
+    failing: list[ConnectionProblem] = []
+    late: list[ConnectionProblem] = []
+    problems: list[str] = []
+
+
+async def resolve_workspace(client: AirbyteClient, configured: str | None) -> tuple[str, str]:
+    """The workspace to work in: the configured one, or the only one the credentials see."""
+    if configured:
+        workspace = await client.get_workspace(configured)
+        return workspace.workspace_id, workspace.name
+    workspaces = await client.all_workspaces()
+    if len(workspaces) == 1:
+        return workspaces[0].workspace_id, workspaces[0].name
+    if not workspaces:
+        raise AirbyteError("These credentials see no Airbyte workspace; check the user's permissions.")
+    names = ", ".join(f"{w.name} ({w.workspace_id})" for w in workspaces[:10])
+    raise AirbyteError(f"These credentials see {len(workspaces)} workspaces; set AIRBYTE_WORKSPACE_ID to one of: {names}")
+
+
+async def health_report(client: AirbyteClient, workspace_id: str | None, now: datetime | None = None) -> HealthReport:
+    now = now or datetime.now(timezone.utc)
+    report = HealthReport(api_url=client.base_url, reachable=False)
+    try:
+        report.reachable = await client.health()
+    except AirbyteError as exc:
+        report.problems.append(str(exc))
+        return report
+    if not report.reachable:
+        report.problems.append("GET /health did not answer 200; Airbyte may be starting or unhealthy.")
+    try:
+        report.workspace_id, report.workspace_name = await resolve_workspace(client, workspace_id)
+        report.authenticated = True
+        scope = [report.workspace_id]
+        async with anyio.create_task_group() as tg:
+
+            async def count_sources() -> None:
+                report.sources = len(await client.all_sources(scope))
+
+            async def count_destinations() -> None:
+                report.destinations = len(await client.all_destinations(scope))
+
+            tg.start_soon(count_sources)
+            tg.start_soon(count_destinations)
+            connections = await client.all_connections(scope)
+        report.connections = len(connections)
+        jobs = await last_jobs(client, connections)
+    except AirbyteError as exc:
+        report.problems.append(str(exc))
+        return report
+    for connection in connections:
+        job = jobs.get(connection.connection_id)
+        if job is not None and job.status == "failed":
+            report.failing.append(
+                ConnectionProblem(
+                    connection_id=connection.connection_id,
+                    name=connection.name,
+                    problem=f"last {job.job_type} job {job.job_id} failed",
+                    last_job_id=job.job_id,
+                )
+            )
+        late = lateness(connection, job, now)
+        if late:
+            report.late.append(
+                ConnectionProblem(
+                    connection_id=connection.connection_id,
+                    name=connection.name,
+                    problem=late,
+                    last_job_id=job.job_id if job else None,
+                )
+            )
+    return report

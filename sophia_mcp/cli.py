@@ -1,0 +1,55 @@
+"""`sophia-mcp`: serve (stdio by default, or streamable HTTP), check, demo, index, pipeline."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+
+def _configure_logging() -> None:
+    # stdout carries the MCP protocol on stdio: every log line goes to stderr.
+    level = os.environ.get("SOPHIA_LOG_LEVEL", "WARNING").upper()
+    logging.basicConfig(stream=sys.stderr, level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLevelName(level)))
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sophia-mcp", description=__doc__)
+    commands = parser.add_subparsers(dest="command")
+
+    serve = commands.add_parser("serve", help="run the MCP server (default: stdio)")
+    serve.add_argument("--transport", choices=["stdio", "http"], default="stdio")
+    serve.add_argument("--host", default="127.0.0.1", help="HTTP: address to listen on")
+    serve.add_argument("--port", type=int, default=8000, help="HTTP: port to listen on")
+
+    commands.add_parser("check", help="show the configuration (never a secret) and whether each backend answers")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    _configure_logging()
+    command = args.command or "serve"
+    try:
+        if command == "serve":
+            from sophia_mcp.serve import serve
+
+            serve(transport=getattr(args, "transport", "stdio"), host=getattr(args, "host", "127.0.0.1"), port=getattr(args, "port", 8000))
+            return 0
+        if command == "check":
+            from sophia_mcp.check import run_check
+
+            return run_check()
+    except KeyboardInterrupt:
+        return 130
+    except ValueError as exc:
+        # Settings that fail validation: say which, without a traceback.
+        print(f"sophia-mcp: configuration error: {exc}", file=sys.stderr)
+        return 2
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,112 @@
+"""All configuration, read from the environment (and a `.env` file), one class per concern.
+
+Secrets are `SecretStr`, so they never show in a repr, a log line or a validation error.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+AIRBYTE_CLOUD_URL = "https://api.airbyte.com/v1"
+
+
+class _Env(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+
+class AirbyteSettings(_Env):
+    api_url: str = Field(AIRBYTE_CLOUD_URL, alias="AIRBYTE_API_URL")
+    client_id: str | None = Field(None, alias="AIRBYTE_CLIENT_ID")
+    client_secret: SecretStr | None = Field(None, alias="AIRBYTE_CLIENT_SECRET")
+    access_token: SecretStr | None = Field(None, alias="AIRBYTE_ACCESS_TOKEN")
+    workspace_id: str | None = Field(None, alias="AIRBYTE_WORKSPACE_ID")
+    request_timeout: float = Field(30.0, alias="SOPHIA_AIRBYTE_REQUEST_TIMEOUT", gt=0)
+    # A whole call, retries included, never takes longer than this.
+    deadline: float = Field(60.0, alias="SOPHIA_AIRBYTE_DEADLINE", gt=0)
+    max_retries: int = Field(4, alias="SOPHIA_AIRBYTE_MAX_RETRIES", ge=0, le=10)
+    poll_interval: float = Field(3.0, alias="SOPHIA_AIRBYTE_POLL_INTERVAL", gt=0)
+    # Set by `sophia-mcp demo` so every answer says the Airbyte behind it is not real.
+    simulated: bool = Field(False, alias="SOPHIA_AIRBYTE_SIMULATED")
+
+    @model_validator(mode="after")
+    def _one_kind_of_credential(self) -> AirbyteSettings:
+        if self.client_id and self.access_token:
+            raise ValueError(
+                "set either AIRBYTE_CLIENT_ID/AIRBYTE_CLIENT_SECRET or AIRBYTE_ACCESS_TOKEN, not both"
+            )
+        if bool(self.client_id) != bool(self.client_secret):
+            raise ValueError("AIRBYTE_CLIENT_ID and AIRBYTE_CLIENT_SECRET must be set together")
+        self.api_url = self.api_url.rstrip("/")
+        return self
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.client_id or self.access_token)
+
+
+class PostgresSettings(_Env):
+    url: SecretStr | None = Field(None, alias="SOPHIA_POSTGRES_URL")
+    gong_schema: str = Field("public", alias="SOPHIA_GONG_SCHEMA")
+    table_prefix: str = Field("", alias="SOPHIA_GONG_TABLE_PREFIX")
+    statement_timeout_ms: int = Field(5000, alias="SOPHIA_POSTGRES_STATEMENT_TIMEOUT_MS", gt=0)
+    pool_max_size: int = Field(10, alias="SOPHIA_POSTGRES_POOL_SIZE", ge=1, le=100)
+
+
+class QdrantSettings(_Env):
+    url: str | None = Field(None, alias="QDRANT_URL")
+    api_key: SecretStr | None = Field(None, alias="QDRANT_API_KEY")
+    path: Path | None = Field(None, alias="QDRANT_PATH")
+    collection: str = Field("gong_calls", alias="SOPHIA_QDRANT_COLLECTION")
+    text_field: str = Field("text", alias="SOPHIA_QDRANT_TEXT_FIELD")
+    call_id_field: str = Field("call_id", alias="SOPHIA_QDRANT_CALL_ID_FIELD")
+
+    @model_validator(mode="after")
+    def _one_location(self) -> QdrantSettings:
+        if self.url and self.path:
+            raise ValueError("set either QDRANT_URL or QDRANT_PATH, not both")
+        return self
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.url or self.path)
+
+
+class EmbeddingSettings(_Env):
+    provider: Literal["fastembed", "openai"] = Field("fastembed", alias="SOPHIA_EMBEDDING_PROVIDER")
+    model: str = Field("sentence-transformers/all-MiniLM-L6-v2", alias="SOPHIA_EMBEDDING_MODEL")
+    model_path: Path | None = Field(None, alias="SOPHIA_EMBEDDING_MODEL_PATH")
+    url: str | None = Field(None, alias="SOPHIA_EMBEDDING_URL")
+    api_key: SecretStr | None = Field(None, alias="SOPHIA_EMBEDDING_API_KEY")
+
+    @model_validator(mode="after")
+    def _openai_needs_url(self) -> EmbeddingSettings:
+        if self.provider == "openai" and not self.url:
+            raise ValueError("SOPHIA_EMBEDDING_PROVIDER=openai needs SOPHIA_EMBEDDING_URL")
+        return self
+
+
+class HttpSettings(_Env):
+    token: SecretStr | None = Field(None, alias="SOPHIA_HTTP_TOKEN")
+    allowed_hosts: list[str] = Field(default_factory=list, alias="SOPHIA_HTTP_ALLOWED_HOSTS")
+
+
+class Settings:
+    """Every concern's settings, each read from the environment when first built."""
+
+    def __init__(
+        self,
+        airbyte: AirbyteSettings | None = None,
+        postgres: PostgresSettings | None = None,
+        qdrant: QdrantSettings | None = None,
+        embedding: EmbeddingSettings | None = None,
+        http: HttpSettings | None = None,
+    ) -> None:
+        self.airbyte = airbyte or AirbyteSettings()
+        self.postgres = postgres or PostgresSettings()
+        self.qdrant = qdrant or QdrantSettings()
+        self.embedding = embedding or EmbeddingSettings()
+        self.http = http or HttpSettings()

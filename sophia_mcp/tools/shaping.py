@@ -1,0 +1,73 @@
+"""Turn domain results and failures into what a model reads: compact JSON, cursors, clear errors."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import json
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, ParamSpec, TypeVar
+
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp_types import CallToolResult, TextContent, ToolAnnotations
+from pydantic import BaseModel
+
+from sophia_mcp.errors import SophiaError
+
+logger = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+# The hard cap on one result; lists and texts page well below it.
+MAX_RESULT_CHARS = 60_000
+
+
+def compact(model: BaseModel) -> CallToolResult:
+    """The result as compact JSON without nulls, both as text and as structured content."""
+    data = model.model_dump(mode="json", exclude_none=True)
+    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    if len(text) > MAX_RESULT_CHARS:
+        raise ToolError(
+            f"The result is {len(text)} characters, over the {MAX_RESULT_CHARS} cap; ask for fewer items "
+            "(a smaller `limit`) or narrower filters."
+        )
+    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=data)
+
+
+def offset_from_cursor(cursor: str | None) -> int:
+    if cursor is None or cursor == "":
+        return 0
+    if not cursor.isdigit() or len(cursor) > 9:
+        raise ToolError("`cursor` must be the `next_cursor` value of a previous page, or omitted for the first page.")
+    return int(cursor)
+
+
+def cursor_from_offset(offset: int | None) -> str | None:
+    return None if offset is None else str(offset)
+
+
+def tool_errors(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+    """Show anticipated failures to the model as a `ToolError` with their actionable message."""
+
+    @functools.wraps(fn)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return await fn(*args, **kwargs)
+        except ToolError:
+            raise
+        except SophiaError as exc:
+            logger.info("%s: %s", fn.__name__, exc)
+            raise ToolError(str(exc)) from exc
+        except ValueError as exc:
+            raise ToolError(f"Invalid argument: {exc}") from exc
+
+    return wrapper
+
+
+def add_tools(server: Any, tools: Iterable[Callable[..., Any]], annotations: ToolAnnotations) -> None:
+    """Register tools with their docstring, unwrapped to one paragraph, as the description."""
+    for tool in tools:
+        description = " ".join(inspect.cleandoc(tool.__doc__ or "").split())
+        server.add_tool(tool, description=description, annotations=annotations)
