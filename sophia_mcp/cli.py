@@ -7,6 +7,8 @@ import logging
 import os
 import sys
 
+from sophia_mcp.errors import SophiaError
+
 
 def _configure_logging() -> None:
     # stdout carries the MCP protocol on stdio: every log line goes to stderr.
@@ -25,6 +27,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000, help="HTTP: port to listen on")
 
     commands.add_parser("check", help="show the configuration (never a secret) and whether each backend answers")
+
+    pipeline = commands.add_parser("pipeline", help="plan, apply or sync the Sophia pipeline in Airbyte")
+    pipeline.add_argument("action", choices=["plan", "apply", "sync"])
+    pipeline.add_argument("--name", dest="name_contains", help="sync: only connections whose name contains this")
     return parser
 
 
@@ -42,8 +48,15 @@ def main(argv: list[str] | None = None) -> int:
             from sophia_mcp.check import run_check
 
             return run_check()
+        if command == "pipeline":
+            from sophia_mcp.pipeline.cli import run_pipeline
+
+            return run_pipeline(args.action, args.name_contains)
     except KeyboardInterrupt:
         return 130
+    except SophiaError as exc:
+        print(f"sophia-mcp: {exc}", file=sys.stderr)
+        return 1
     except ValueError as exc:
         # Settings that fail validation: say which, without a traceback.
         print(f"sophia-mcp: configuration error: {exc}", file=sys.stderr)

@@ -12,6 +12,7 @@ from sophia_mcp import __version__, resources
 from sophia_mcp.app import AppContext, open_app
 from sophia_mcp.settings import Settings
 from sophia_mcp.tools import airbyte as airbyte_tools
+from sophia_mcp.tools import pipeline as pipeline_tools
 
 INSTRUCTIONS = """\
 Sophia MCP manages the Airbyte pipelines that carry Gong sales data and looks that data up, read-only.
@@ -38,5 +39,6 @@ def build_server(
         log_level="WARNING",
     )
     airbyte_tools.register(server)
+    pipeline_tools.register(server)
     resources.register(server)
     return server

@@ -89,6 +89,18 @@ class EmbeddingSettings(_Env):
         return self
 
 
+class PipelineSettings(_Env):
+    """What the Sophia pipeline should look like in Airbyte. The destinations' credentials are the
+    writer accounts Airbyte uses; they live here, never in tool arguments or results."""
+
+    source_name: str | None = Field(None, alias="SOPHIA_PIPELINE_SOURCE_NAME")
+    cron: str = Field("0 0 */6 * * ?", alias="SOPHIA_PIPELINE_CRON")
+    postgres_url: SecretStr | None = Field(None, alias="SOPHIA_DEST_POSTGRES_URL")
+    redis_url: SecretStr | None = Field(None, alias="SOPHIA_DEST_REDIS_URL")
+    qdrant_url: str | None = Field(None, alias="SOPHIA_DEST_QDRANT_URL")
+    qdrant_api_key: SecretStr | None = Field(None, alias="SOPHIA_DEST_QDRANT_API_KEY")
+
+
 class HttpSettings(_Env):
     token: SecretStr | None = Field(None, alias="SOPHIA_HTTP_TOKEN")
     allowed_hosts: list[str] = Field(default_factory=list, alias="SOPHIA_HTTP_ALLOWED_HOSTS")
@@ -104,9 +116,11 @@ class Settings:
         qdrant: QdrantSettings | None = None,
         embedding: EmbeddingSettings | None = None,
         http: HttpSettings | None = None,
+        pipeline: PipelineSettings | None = None,
     ) -> None:
         self.airbyte = airbyte or AirbyteSettings()
         self.postgres = postgres or PostgresSettings()
         self.qdrant = qdrant or QdrantSettings()
         self.embedding = embedding or EmbeddingSettings()
         self.http = http or HttpSettings()
+        self.pipeline = pipeline or PipelineSettings()

@@ -1,0 +1,39 @@
+"""`sophia-mcp pipeline plan|apply|sync`: the pipeline tools, from a terminal."""
+
+from __future__ import annotations
+
+import anyio
+
+from sophia_mcp.airbyte.client import AirbyteClient
+from sophia_mcp.pipeline.plan import PipelinePlan, PipelinePlanner
+from sophia_mcp.pipeline.sync_all import sync_all
+from sophia_mcp.settings import Settings
+
+
+def render_plan(plan: PipelinePlan) -> str:
+    lines = [f"Workspace {plan.workspace_id}, source {plan.source or '(none)'}"]
+    for step in plan.steps:
+        target = f" ({step.id})" if step.id else ""
+        lines.append(f"  {step.action:<8} {step.kind:<12} {step.name}{target}")
+        lines += [f"             {detail}" for detail in step.details]
+    lines += [f"  problem: {problem}" for problem in plan.problems]
+    verb = "applied" if plan.applied else "to apply"
+    lines.append(f"{plan.changes} change(s) {verb}." if plan.changes else "Nothing to change.")
+    return "\n".join(lines)
+
+
+async def _run(action: str, name_contains: str | None) -> str:
+    settings = Settings()
+    if not settings.airbyte.configured:
+        raise ValueError("set AIRBYTE_CLIENT_ID and AIRBYTE_CLIENT_SECRET (or AIRBYTE_ACCESS_TOKEN) first")
+    async with AirbyteClient(settings.airbyte) as client:
+        if action == "sync":
+            outcomes = await sync_all(client, settings.airbyte.workspace_id, name_contains)
+            return "\n".join(f"{o.name}: {o.outcome}" for o in outcomes) or "No connection matched."
+        plan = await PipelinePlanner(client, settings).plan(apply=action == "apply")
+        return render_plan(plan)
+
+
+def run_pipeline(action: str, name_contains: str | None = None) -> int:
+    print(anyio.run(_run, action, name_contains))
+    return 0
