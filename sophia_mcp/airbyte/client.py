@@ -33,7 +33,7 @@ from sophia_mcp.airbyte.models import (
     StreamProperties,
     Workspace,
 )
-from sophia_mcp.airbyte.retry import backoff_seconds, retry_after_seconds, should_retry
+from sophia_mcp.airbyte.retry import backoff_seconds, should_retry
 from sophia_mcp.settings import AirbyteSettings
 
 logger = logging.getLogger(__name__)
@@ -113,7 +113,7 @@ class AirbyteClient:
             except (AirbyteRateLimitedError, AirbyteUnavailableError) as exc:
                 # Raised while fetching a token: the request itself was never sent.
                 failure: AirbyteError | None = exc
-                wait = backoff_seconds(attempt)
+                wait = exc.retry_after if exc.retry_after is not None else backoff_seconds(attempt)
             except httpx.TransportError as exc:
                 sent = not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
                 failure = _transport_error(exc, what)
@@ -127,9 +127,7 @@ class AirbyteClient:
                 if not should_retry(response, idempotent):
                     raise error_from_response(response, what)
                 failure = error_from_response(response, what)
-                wait = retry_after_seconds(response)
-                if wait is None:
-                    wait = backoff_seconds(attempt)
+                wait = failure.retry_after if failure.retry_after is not None else backoff_seconds(attempt)
             attempt += 1
             if attempt > self.settings.max_retries or time.monotonic() + wait >= deadline:
                 raise failure

@@ -10,6 +10,7 @@ import json
 
 import httpx
 
+from sophia_mcp.airbyte.retry import retry_after_seconds
 from sophia_mcp.errors import SophiaError
 
 
@@ -17,11 +18,14 @@ class AirbyteError(SophiaError):
     """Base of every Airbyte failure. `str()` is safe to show to a user or a model."""
 
     status: int | None = None
+    # Seconds the server asked to wait (Retry-After), when it did.
+    retry_after: float | None = None
 
-    def __init__(self, message: str, *, status: int | None = None) -> None:
+    def __init__(self, message: str, *, status: int | None = None, retry_after: float | None = None) -> None:
         super().__init__(message)
         if status is not None:
             self.status = status
+        self.retry_after = retry_after
 
 
 class AirbyteAuthError(AirbyteError):
@@ -105,11 +109,13 @@ def error_from_response(response: httpx.Response, what: str) -> AirbyteError:
             f"Airbyte is rate limiting requests ({what}); retried until the deadline. Wait a minute "
             "and try again.",
             status=status,
+            retry_after=retry_after_seconds(response),
         )
     if status >= 500:
         return AirbyteUnavailableError(
             f"Airbyte is unavailable: {what} answered HTTP {status} with {detail}. Retried until the "
             "deadline; check the Airbyte status or try again shortly.",
             status=status,
+            retry_after=retry_after_seconds(response),
         )
     return AirbyteError(f"Unexpected HTTP {status} for {what}: {detail}", status=status)

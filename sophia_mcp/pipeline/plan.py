@@ -41,7 +41,8 @@ class PipelinePlan(BaseModel):
 
 
 def connection_name(destination_name: str) -> str:
-    return f"Gong → {destination_name}"
+    """'Sophia Postgres' → 'Gong → Postgres': connections are named after where the data goes."""
+    return f"Gong → {destination_name.removeprefix('Sophia ')}"
 
 
 def choose_stream(props: StreamProperties) -> dict[str, Any]:
