@@ -251,7 +251,14 @@ class AirbyteClient:
         payload = {"connectionId": connection_id, "jobType": job_type}
         try:
             body = await self.request("POST", "jobs", json=payload, idempotent=False)
-        except (AirbyteConflictError, AirbyteUnavailableError):
+        except AirbyteConflictError:
+            # Another caller started one between our look and our POST.
+            running = await self.active_job(connection_id)
+            if running is None:
+                raise
+            return running, False
+        except AirbyteUnavailableError:
+            # The POST may have reached Airbyte before the failure: a job running now is ours.
             running = await self.active_job(connection_id)
             if running is None:
                 raise

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import datetime, timedelta, timezone
+from typing import TypeVar
 
 import anyio
 from pydantic import BaseModel
@@ -15,23 +17,39 @@ from sophia_mcp.airbyte.schedule import basic_interval, expected_interval
 # A connection is late when its newest job started more than this many intervals ago.
 LATE_AFTER_INTERVALS = 2
 _LOOKUP_CONCURRENCY = 8
+T = TypeVar("T")
+
+
+async def _gather(*calls: Awaitable[T]) -> list[T]:
+    """Run the calls concurrently; the first Airbyte failure is raised as itself, not in a group."""
+    results: list[T | None] = [None] * len(calls)
+    failures: list[AirbyteError] = []
+
+    async def run(index: int, call: Awaitable[T]) -> None:
+        try:
+            results[index] = await call
+        except AirbyteError as exc:
+            failures.append(exc)
+
+    async with anyio.create_task_group() as tg:
+        for index, call in enumerate(calls):
+            tg.start_soon(run, index, call)
+    if failures:
+        raise failures[0]
+    return results  # type: ignore[return-value]
 
 
 async def last_jobs(client: AirbyteClient, connections: list[Connection]) -> dict[str, Job]:
     """The newest job of each connection: one request per connection, a few at a time."""
-    found: dict[str, Job] = {}
     limiter = anyio.CapacityLimiter(_LOOKUP_CONCURRENCY)
 
-    async def lookup(connection_id: str) -> None:
+    async def newest(connection_id: str) -> Job | None:
         async with limiter:
             page = await client.list_jobs(connection_id=connection_id, limit=1)
-        if page.items:
-            found[connection_id] = page.items[0]
+        return page.items[0] if page.items else None
 
-    async with anyio.create_task_group() as tg:
-        for connection in connections:
-            tg.start_soon(lookup, connection.connection_id)
-    return found
+    jobs = await _gather(*(newest(c.connection_id) for c in connections))
+    return {c.connection_id: job for c, job in zip(connections, jobs, strict=True) if job is not None}
 
 
 def parse_time(value: str | None) -> datetime | None:
@@ -119,18 +137,10 @@ async def health_report(client: AirbyteClient, workspace_id: str | None, now: da
         report.workspace_id, report.workspace_name = await resolve_workspace(client, workspace_id)
         report.authenticated = True
         scope = [report.workspace_id]
-        async with anyio.create_task_group() as tg:
-
-            async def count_sources() -> None:
-                report.sources = len(await client.all_sources(scope))
-
-            async def count_destinations() -> None:
-                report.destinations = len(await client.all_destinations(scope))
-
-            tg.start_soon(count_sources)
-            tg.start_soon(count_destinations)
-            connections = await client.all_connections(scope)
-        report.connections = len(connections)
+        sources, destinations, connections = await _gather(
+            client.all_sources(scope), client.all_destinations(scope), client.all_connections(scope)
+        )
+        report.sources, report.destinations, report.connections = len(sources), len(destinations), len(connections)
         jobs = await last_jobs(client, connections)
     except AirbyteError as exc:
         report.problems.append(str(exc))

@@ -1,4 +1,8 @@
-"""`sophia-mcp pipeline plan|apply|sync`: the pipeline tools, from a terminal."""
+"""`sophia-mcp pipeline plan|apply|sync`: the pipeline tools, from a terminal.
+
+Exit status: 0 when done, 1 when the plan has problems (something could not be planned) or a
+connection's sync could not be started.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,10 @@ import anyio
 
 from sophia_mcp.airbyte.client import AirbyteClient
 from sophia_mcp.pipeline.plan import PipelinePlan, PipelinePlanner
-from sophia_mcp.pipeline.sync_all import sync_all
+from sophia_mcp.pipeline.sync_all import SyncOutcome, sync_all
 from sophia_mcp.settings import Settings
+
+SIMULATOR_LINE = "(This Airbyte is the Sophia simulator, not a real Airbyte.)"
 
 
 def render_plan(plan: PipelinePlan) -> str:
@@ -22,18 +28,28 @@ def render_plan(plan: PipelinePlan) -> str:
     return "\n".join(lines)
 
 
-async def _run(action: str, name_contains: str | None) -> str:
+def render_outcomes(outcomes: list[SyncOutcome]) -> str:
+    return "\n".join(f"{o.name} ({o.connection_id}): {o.outcome}" for o in outcomes) or "No connection matched."
+
+
+async def _run(action: str, name_contains: str | None) -> tuple[str, int]:
     settings = Settings()
     if not settings.airbyte.configured:
         raise ValueError("set AIRBYTE_CLIENT_ID and AIRBYTE_CLIENT_SECRET (or AIRBYTE_ACCESS_TOKEN) first")
     async with AirbyteClient(settings.airbyte) as client:
         if action == "sync":
             outcomes = await sync_all(client, settings.airbyte.workspace_id, name_contains)
-            return "\n".join(f"{o.name}: {o.outcome}" for o in outcomes) or "No connection matched."
-        plan = await PipelinePlanner(client, settings).plan(apply=action == "apply")
-        return render_plan(plan)
+            failed = any(o.outcome.startswith("failed") for o in outcomes)
+            text, status = render_outcomes(outcomes), int(failed)
+        else:
+            plan = await PipelinePlanner(client, settings).plan(apply=action == "apply")
+            text, status = render_plan(plan), int(bool(plan.problems))
+    if settings.airbyte.simulated:
+        text = f"{text}\n{SIMULATOR_LINE}"
+    return text, status
 
 
 def run_pipeline(action: str, name_contains: str | None = None) -> int:
-    print(anyio.run(_run, action, name_contains))
-    return 0
+    text, status = anyio.run(_run, action, name_contains)
+    print(text)
+    return status

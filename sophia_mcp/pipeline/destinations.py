@@ -1,19 +1,35 @@
 """The destinations the Sophia pipeline wants, with configurations built from server settings.
 
 The credentials come from SOPHIA_DEST_* settings only; `redacted` removes them before anything
-is shown in a plan or a result.
+is shown in a plan or a result. No error message built here ever quotes a URL: a URL that does not
+parse may hold its password anywhere.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import SplitResult, parse_qs, unquote, urlsplit
 
-from sophia_mcp.settings import EmbeddingSettings, PipelineSettings, PostgresSettings
+from sophia_mcp.settings import EmbeddingSettings, PipelineSettings, PostgresSettings, QdrantSettings
 
-SECRET_KEYS = frozenset({"password", "api_key", "openai_key", "cohere_key"})
+SECRET_KEYS = frozenset(
+    {"password", "api_key", "openai_key", "cohere_key", "ca_certificate", "client_certificate", "client_key",
+     "client_key_password", "ssh_key", "tunnel_user_password"}
+)
+SECRET_MASK = "**********"
 EMBEDDING_DIMENSIONS = 384  # all-MiniLM-L6-v2, the model the search side queries with
+
+POSTGRES_DESTINATION = "Sophia Postgres"
+REDIS_DESTINATION = "Sophia Redis"
+QDRANT_DESTINATION = "Sophia Qdrant"
+
+# libpq's sslmode values that need nothing but the URL; verify-ca/verify-full need certificates.
+POSTGRES_SSL_MODES = ("disable", "allow", "prefer", "require")
+POSTGRES_SSL_DEFAULT = "prefer"  # what libpq (and psql) do with a URL that names no sslmode
+
+# The streams that carry call content: the only ones worth embedding.
+QDRANT_STREAMS = ("extensiveCalls", "callTranscripts")
 
 
 @dataclass(frozen=True)
@@ -23,52 +39,85 @@ class DesiredDestination:
     configuration: dict[str, Any]
 
 
-def redacted(configuration: dict[str, Any]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class WantedDestination:
+    """A destination the settings ask for: its configuration, or why it cannot be built."""
+
+    name: str
+    destination_type: str
+    desired: DesiredDestination | None = None
+    # Why `desired` is None. `blocking_only`: worth saying only when the destination is missing.
+    problem: str | None = None
+    blocking_only: bool = False
+    # Streams the connection to it syncs; None: every stream the source offers.
+    streams: tuple[str, ...] | None = None
+
+
+def redacted(configuration: Any) -> Any:
     """The configuration with every secret replaced, for plans and logs."""
-    clean: dict[str, Any] = {}
-    for key, value in configuration.items():
-        if key in SECRET_KEYS:
-            clean[key] = "**********"
-        elif isinstance(value, dict):
-            clean[key] = redacted(value)
-        else:
-            clean[key] = value
-    return clean
+    if isinstance(configuration, dict):
+        return {
+            key: SECRET_MASK if key in SECRET_KEYS and value not in (None, "") else redacted(value)
+            for key, value in configuration.items()
+        }
+    if isinstance(configuration, list):
+        return [redacted(item) for item in configuration]
+    return configuration
+
+
+def _split(url: str, variable: str, example: str, schemes: tuple[str, ...]) -> tuple[SplitResult, int | None]:
+    """The URL's parts and port, or a ValueError that names the variable but never quotes the URL."""
+    wrong = ValueError(f"{variable} must look like {example} (special characters in the password percent-encoded)")
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        raise wrong from None
+    if parts.scheme not in schemes or not parts.hostname:
+        raise wrong
+    return parts, port
 
 
 def postgres_destination(url: str, postgres: PostgresSettings) -> DesiredDestination:
-    parts = urlsplit(url)
-    if parts.scheme not in ("postgres", "postgresql") or not parts.hostname or not parts.username:
-        raise ValueError("SOPHIA_DEST_POSTGRES_URL must look like postgresql://USER:PASSWORD@HOST:PORT/DATABASE")
-    ssl_mode = parse_qs(parts.query).get("sslmode", ["disable"])[0]
+    parts, port = _split(
+        url, "SOPHIA_DEST_POSTGRES_URL", "postgresql://USER:PASSWORD@HOST:PORT/DATABASE", ("postgres", "postgresql")
+    )
+    if not parts.username:
+        raise ValueError("SOPHIA_DEST_POSTGRES_URL has no user: postgresql://USER:PASSWORD@HOST:PORT/DATABASE")
+    ssl_mode = parse_qs(parts.query).get("sslmode", [POSTGRES_SSL_DEFAULT])[0]
+    if ssl_mode not in POSTGRES_SSL_MODES:
+        raise ValueError(
+            f"SOPHIA_DEST_POSTGRES_URL: sslmode must be one of {', '.join(POSTGRES_SSL_MODES)} for the pipeline "
+            "(verify-ca and verify-full need certificates: create the destination in Airbyte, named "
+            f"'{POSTGRES_DESTINATION}', and the plan will use it)"
+        )
     return DesiredDestination(
-        name="Sophia Postgres",
+        name=POSTGRES_DESTINATION,
         destination_type="postgres",
         configuration={
             "destinationType": "postgres",
             "host": parts.hostname,
-            "port": parts.port or 5432,
-            "database": parts.path.lstrip("/") or "postgres",
+            "port": port or 5432,
+            "database": unquote(parts.path.lstrip("/")) or "postgres",
             # Airbyte writes where the server reads.
             "schema": postgres.gong_schema,
             "username": unquote(parts.username),
             "password": unquote(parts.password or ""),
+            "ssl": ssl_mode != "disable",
             "ssl_mode": {"mode": ssl_mode},
         },
     )
 
 
 def redis_destination(url: str) -> DesiredDestination:
-    parts = urlsplit(url)
-    if parts.scheme not in ("redis", "rediss") or not parts.hostname:
-        raise ValueError("SOPHIA_DEST_REDIS_URL must look like redis://USER:PASSWORD@HOST:PORT")
+    parts, port = _split(url, "SOPHIA_DEST_REDIS_URL", "redis://USER:PASSWORD@HOST:PORT", ("redis", "rediss"))
     return DesiredDestination(
-        name="Sophia Redis",
+        name=REDIS_DESTINATION,
         destination_type="redis",
         configuration={
             "destinationType": "redis",
             "host": parts.hostname,
-            "port": parts.port or 6379,
+            "port": port or 6379,
             "username": unquote(parts.username or "default"),
             "password": unquote(parts.password or ""),
             "cache_type": "hash",
@@ -77,7 +126,9 @@ def redis_destination(url: str) -> DesiredDestination:
     )
 
 
-def qdrant_destination(pipeline: PipelineSettings, embedding: EmbeddingSettings, collection: str) -> DesiredDestination:
+def qdrant_destination(
+    pipeline: PipelineSettings, embedding: EmbeddingSettings, qdrant: QdrantSettings
+) -> DesiredDestination:
     if embedding.provider != "openai" or not embedding.url:
         raise ValueError(
             "a Qdrant destination needs an embedding endpoint Airbyte can call: set SOPHIA_EMBEDDING_PROVIDER=openai "
@@ -88,8 +139,17 @@ def qdrant_destination(pipeline: PipelineSettings, embedding: EmbeddingSettings,
         if pipeline.qdrant_api_key
         else {"mode": "no_auth"}
     )
+    # Payload names the search side reads (store.PayloadFields): the call id under the configured
+    # field, title and started at the top. Mappings rename top-level and dot-flattened fields.
+    mappings = [
+        ("metaData.id", qdrant.call_id_field),  # extensiveCalls (its top-level `id` is a bigint)
+        ("callId", qdrant.call_id_field),  # callTranscripts
+        ("metaData.title", "title"),
+        ("metaData.started", "started"),
+        ("metaData.primaryUserId", "primaryUserId"),
+    ]
     return DesiredDestination(
-        name="Sophia Qdrant",
+        name=QDRANT_DESTINATION,
         destination_type="qdrant",
         configuration={
             "destinationType": "qdrant",
@@ -104,13 +164,18 @@ def qdrant_destination(pipeline: PipelineSettings, embedding: EmbeddingSettings,
                 "chunk_size": 1000,
                 "chunk_overlap": 100,
                 "text_fields": ["content.brief", "content.keyPoints", "content.highlights", "transcript"],
-                "metadata_fields": ["id", "metaData.id", "metaData.started", "metaData.title", "callId"],
+                "metadata_fields": [
+                    "metaData.id", "metaData.title", "metaData.started", "metaData.primaryUserId", "callId", "started",
+                ],
+                "field_name_mappings": [
+                    {"from_field": source, "to_field": target} for source, target in mappings if source != target
+                ],
             },
             "indexing": {
                 "url": pipeline.qdrant_url,
-                "collection": collection,
+                "collection": qdrant.collection,
                 "auth_method": auth,
-                "text_field": "text",
+                "text_field": qdrant.text_field,
                 "prefer_grpc": False,
             },
         },
@@ -118,29 +183,36 @@ def qdrant_destination(pipeline: PipelineSettings, embedding: EmbeddingSettings,
 
 
 def desired_destinations(
-    pipeline: PipelineSettings, postgres: PostgresSettings, embedding: EmbeddingSettings, collection: str
-) -> tuple[list[DesiredDestination], list[str]]:
-    """The destinations the settings ask for, and why any wanted one cannot be planned."""
-    wanted: list[DesiredDestination] = []
-    problems: list[str] = []
+    pipeline: PipelineSettings, postgres: PostgresSettings, embedding: EmbeddingSettings, qdrant: QdrantSettings
+) -> list[WantedDestination]:
+    """Every destination the pipeline wants (Postgres always; Redis and Qdrant when configured)."""
+    wanted: list[WantedDestination] = []
     if pipeline.postgres_url is None:
-        problems.append(
-            "SOPHIA_DEST_POSTGRES_URL is not set: the Postgres destination (Airbyte's writer account) cannot be "
-            "created, only matched by the name 'Sophia Postgres'."
+        wanted.append(
+            WantedDestination(
+                name=POSTGRES_DESTINATION,
+                destination_type="postgres",
+                problem=f"SOPHIA_DEST_POSTGRES_URL is not set: the destination '{POSTGRES_DESTINATION}' is missing and "
+                "cannot be created without Airbyte's writer account. Set it, or create the destination in Airbyte "
+                "under that name.",
+                blocking_only=True,
+            )
         )
     else:
-        try:
-            wanted.append(postgres_destination(pipeline.postgres_url.get_secret_value(), postgres))
-        except ValueError as exc:
-            problems.append(str(exc))
+        wanted.append(_built(POSTGRES_DESTINATION, "postgres", None,
+                             lambda: postgres_destination(pipeline.postgres_url.get_secret_value(), postgres)))
     if pipeline.redis_url is not None:
-        try:
-            wanted.append(redis_destination(pipeline.redis_url.get_secret_value()))
-        except ValueError as exc:
-            problems.append(str(exc))
+        wanted.append(_built(REDIS_DESTINATION, "redis", None,
+                             lambda: redis_destination(pipeline.redis_url.get_secret_value())))
     if pipeline.qdrant_url:
-        try:
-            wanted.append(qdrant_destination(pipeline, embedding, collection))
-        except ValueError as exc:
-            problems.append(str(exc))
-    return wanted, problems
+        wanted.append(_built(QDRANT_DESTINATION, "qdrant", QDRANT_STREAMS,
+                             lambda: qdrant_destination(pipeline, embedding, qdrant)))
+    return wanted
+
+
+def _built(name: str, destination_type: str, streams: tuple[str, ...] | None, build: Any) -> WantedDestination:
+    try:
+        desired = build()
+    except ValueError as exc:
+        return WantedDestination(name=name, destination_type=destination_type, problem=str(exc), streams=streams)
+    return WantedDestination(name=name, destination_type=destination_type, desired=desired, streams=streams)

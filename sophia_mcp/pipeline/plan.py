@@ -1,12 +1,15 @@
 """The Sophia pipeline as a plan: what should exist in Airbyte, diffed against what does, applied by name.
 
 Gong source → Sophia Postgres (always), → Sophia Redis and → Sophia Qdrant (when configured). Every
-connection syncs each Gong stream incrementally where the stream supports it and as a full refresh
-where it does not, on a Quartz cron schedule. Applying twice changes nothing the second time.
+connection syncs each Gong stream incrementally where `GET /streams` says the stream supports it and
+as a full refresh where it does not, on a Quartz cron schedule. Applying twice changes nothing the
+second time. Destination credentials go from settings to Airbyte and nowhere else: a plan shows
+names, types, hosts and modes only.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Literal
 
 from pydantic import BaseModel
@@ -15,12 +18,22 @@ from sophia_mcp.airbyte.client import AirbyteClient
 from sophia_mcp.airbyte.errors import AirbyteError
 from sophia_mcp.airbyte.models import Connection, Destination, Source, StreamProperties
 from sophia_mcp.airbyte.status import resolve_workspace
-from sophia_mcp.pipeline.destinations import DesiredDestination, desired_destinations, redacted
+from sophia_mcp.pipeline.destinations import WantedDestination, desired_destinations, redacted
 from sophia_mcp.settings import Settings
 
-POSTGRES_DESTINATION = "Sophia Postgres"
+logger = logging.getLogger(__name__)
+
 INCREMENTAL = "incremental_append"
+INCREMENTAL_DEDUPED = "incremental_deduped_history"
 FULL_REFRESH = "full_refresh_overwrite"
+FULL_REFRESH_APPEND = "full_refresh_append"
+# Append keeps every version (the Gong repository reads the latest row per id); a vector store
+# is better deduplicated, so that a re-synced call replaces its chunks instead of adding more.
+MODE_PREFERENCE: dict[str, tuple[str, ...]] = {
+    "qdrant": (INCREMENTAL_DEDUPED, INCREMENTAL, FULL_REFRESH, FULL_REFRESH_APPEND),
+}
+DEFAULT_MODE_PREFERENCE = (INCREMENTAL, INCREMENTAL_DEDUPED, FULL_REFRESH, FULL_REFRESH_APPEND)
+QUARTZ_FIELD_COUNTS = (6, 7)
 
 
 class PlannedStep(BaseModel):
@@ -45,15 +58,21 @@ def connection_name(destination_name: str) -> str:
     return f"Gong → {destination_name.removeprefix('Sophia ')}"
 
 
-def choose_stream(props: StreamProperties) -> dict[str, Any]:
+def _usable(mode: str, props: StreamProperties) -> bool:
+    if mode not in props.sync_modes:
+        return False
+    if mode.startswith("incremental") and not (props.source_defined_cursor_field or props.default_cursor_field):
+        return False  # incremental needs a cursor
+    return mode != INCREMENTAL_DEDUPED or bool(props.source_defined_primary_key)
+
+
+def choose_stream(props: StreamProperties, destination_type: str | None = None) -> dict[str, Any]:
     """The stream's configuration: incremental where supported, else full refresh."""
-    modes = props.sync_modes
-    if INCREMENTAL in modes:
-        mode = INCREMENTAL
-    elif FULL_REFRESH in modes or not modes:
+    preference = MODE_PREFERENCE.get(destination_type or "", DEFAULT_MODE_PREFERENCE)
+    if not props.sync_modes:
         mode = FULL_REFRESH
     else:
-        mode = modes[0]
+        mode = next((m for m in preference if _usable(m, props)), props.sync_modes[0])
     stream: dict[str, Any] = {"name": props.stream_name, "syncMode": mode}
     if mode.startswith("incremental") and props.default_cursor_field and not props.source_defined_cursor_field:
         stream["cursorField"] = props.default_cursor_field
@@ -62,7 +81,12 @@ def choose_stream(props: StreamProperties) -> dict[str, Any]:
     return stream
 
 
-async def find_gong_source(client: AirbyteClient, workspace_id: str, name: str | None) -> Source:
+def _normal_cron(expression: str | None) -> str:
+    return " ".join((expression or "").split())
+
+
+async def find_gong_source(client: AirbyteClient, workspace_id: str, name: str | None) -> Source | str:
+    """The Gong source, or why there is none to use."""
     sources = await client.all_sources([workspace_id])
     if name:
         matches = [s for s in sources if s.name == name]
@@ -71,20 +95,30 @@ async def find_gong_source(client: AirbyteClient, workspace_id: str, name: str |
         matches = [s for s in sources if s.source_type.lower() == "gong"]
         hint = "no Gong source"
     if not matches:
-        raise AirbyteError(f"The workspace has {hint}; create the Gong source in Airbyte first (it holds the Gong API key).")
+        return f"The workspace has {hint}; create the Gong source in Airbyte first (it holds the Gong API key)."
     if len(matches) > 1:
-        names = ", ".join(s.name for s in matches)
-        raise AirbyteError(f"Several Gong sources ({names}); set SOPHIA_PIPELINE_SOURCE_NAME to the one to use.")
+        names = ", ".join(f"{s.name} ({s.source_id})" for s in matches)
+        return f"Several Gong sources ({names}); set SOPHIA_PIPELINE_SOURCE_NAME to the one to use."
     return matches[0]
+
+
+def _by_name(items: list[Any]) -> dict[str, list[Any]]:
+    grouped: dict[str, list[Any]] = {}
+    for item in items:
+        grouped.setdefault(item.name, []).append(item)
+    return grouped
 
 
 def _stream_changes(existing: Connection, streams: list[dict[str, Any]]) -> list[str]:
     have = {s.name: s.sync_mode for s in existing.configurations.streams}
+    wanted = {s["name"] for s in streams}
     changes = []
     for stream in streams:
-        current = have.get(stream["name"])
-        if current != stream["syncMode"]:
-            changes.append(f"stream {stream['name']}: {current or 'not synced'} → {stream['syncMode']}")
+        if stream["name"] not in have:
+            changes.append(f"stream {stream['name']}: not synced → {stream['syncMode']}")
+        elif have[stream["name"]] != stream["syncMode"]:
+            changes.append(f"stream {stream['name']}: {have[stream['name']] or 'default mode'} → {stream['syncMode']}")
+    changes += [f"stream {name}: {mode or 'default mode'} → not synced" for name, mode in have.items() if name not in wanted]
     return changes
 
 
@@ -93,117 +127,194 @@ class PipelinePlanner:
         self.client = client
         self.settings = settings
 
+    @property
+    def cron(self) -> str:
+        return _normal_cron(self.settings.pipeline.cron)
+
     async def plan(self, apply: bool = False) -> PipelinePlan:
         workspace_id, _ = await resolve_workspace(self.client, self.settings.airbyte.workspace_id)
-        wanted, problems = desired_destinations(
-            self.settings.pipeline, self.settings.postgres, self.settings.embedding, self.settings.qdrant.collection
+        wanted = desired_destinations(
+            self.settings.pipeline, self.settings.postgres, self.settings.embedding, self.settings.qdrant
         )
-        plan = PipelinePlan(workspace_id=workspace_id, steps=[], changes=0, problems=problems)
-        try:
-            source = await find_gong_source(self.client, workspace_id, self.settings.pipeline.source_name)
-        except AirbyteError as exc:
-            plan.problems.append(str(exc))
+        plan = PipelinePlan(
+            workspace_id=workspace_id,
+            steps=[],
+            changes=0,
+            problems=[w.problem for w in wanted if w.problem and not w.blocking_only],
+        )
+        if len(self.cron.split()) not in QUARTZ_FIELD_COUNTS:
+            plan.problems.append(
+                f"SOPHIA_PIPELINE_CRON {self.cron!r} is not a Quartz cron expression (6 or 7 fields, seconds first, "
+                "e.g. `0 0 */6 * * ?` for every six hours): connections are not planned."
+            )
+        source = await find_gong_source(self.client, workspace_id, self.settings.pipeline.source_name)
+        if isinstance(source, str):
+            plan.problems.append(source)
             return plan
         plan.source = f"{source.name} ({source.source_id})"
-        destinations = {d.name: d for d in await self.client.all_destinations([workspace_id])}
-        connections = {c.name: c for c in await self.client.all_connections([workspace_id])}
-        names = [d.name for d in wanted]
-        if POSTGRES_DESTINATION not in names:
-            names.insert(0, POSTGRES_DESTINATION)
-        by_name = {d.name: d for d in wanted}
-        for name in names:
-            destination = await self._destination_step(plan, destinations.get(name), by_name.get(name), name, apply)
-            await self._connection_step(plan, source, destination, connections.get(connection_name(name)), name, apply)
+        destinations = _by_name(await self.client.all_destinations([workspace_id]))
+        connections = _by_name(await self.client.all_connections([workspace_id]))
+        for want in wanted:
+            destination, will_exist = await self._destination_step(plan, want, destinations.get(want.name, []), apply)
+            await self._connection_step(
+                plan, source, want, destination, will_exist, connections.get(connection_name(want.name), []), apply
+            )
         plan.changes = sum(step.action in ("create", "update") for step in plan.steps)
         plan.applied = apply and plan.changes > 0
         return plan
 
     async def _destination_step(
-        self,
-        plan: PipelinePlan,
-        existing: Destination | None,
-        desired: DesiredDestination | None,
-        name: str,
-        apply: bool,
-    ) -> Destination | None:
-        if existing is not None:
-            plan.steps.append(PlannedStep(action="keep", kind="destination", name=name, id=existing.destination_id))
-            return existing
-        if desired is None:
-            plan.steps.append(
-                PlannedStep(
-                    action="blocked",
-                    kind="destination",
-                    name=name,
-                    details=["missing, and its credentials are not configured (see problems)"],
+        self, plan: PipelinePlan, want: WantedDestination, existing: list[Destination], apply: bool
+    ) -> tuple[Destination | None, bool]:
+        """The step for one destination; returns the destination and whether it will exist after apply."""
+        name = want.name
+
+        def blocked(reason: str) -> tuple[None, bool]:
+            plan.steps.append(PlannedStep(action="blocked", kind="destination", name=name, details=[reason]))
+            return None, False
+
+        if len(existing) > 1:
+            ids = ", ".join(d.destination_id for d in existing)
+            plan.problems.append(f"Several destinations are named {name!r} ({ids}): rename or delete all but one.")
+            return blocked("several destinations have this name")
+        if existing:
+            found = existing[0]
+            if found.destination_type != want.destination_type:
+                plan.problems.append(
+                    f"The destination {name!r} ({found.destination_id}) is a {found.destination_type} destination, "
+                    f"not {want.destination_type}: rename it so the pipeline can create its own."
                 )
-            )
-            return None
-        config = redacted(desired.configuration)
-        details = [f"type {desired.destination_type}"] + [
-            f"{key}={value}" for key, value in config.items() if key in ("host", "port", "database", "schema", "url")
+                return blocked(f"exists as a {found.destination_type} destination")
+            plan.steps.append(PlannedStep(action="keep", kind="destination", name=name, id=found.destination_id))
+            return found, True
+        if want.desired is None:
+            if want.blocking_only and want.problem:
+                plan.problems.append(want.problem)
+            return blocked("missing, and its configuration cannot be built from the settings (see problems)")
+        config = redacted(want.desired.configuration)
+        details = [f"type {want.desired.destination_type}"] + [
+            f"{key}={value}" for key, value in config.items() if key in ("host", "port", "database", "schema")
         ]
+        if isinstance(config.get("indexing"), dict):
+            details += [f"{key}={config['indexing'][key]}" for key in ("url", "collection") if key in config["indexing"]]
         step = PlannedStep(action="create", kind="destination", name=name, details=details)
         plan.steps.append(step)
         if not apply:
-            return None
-        created = await self.client.create_destination(
-            {"name": name, "workspaceId": plan.workspace_id, "configuration": desired.configuration}
-        )
+            return None, True
+        payload = {"name": name, "workspaceId": plan.workspace_id, "configuration": want.desired.configuration}
+        created = await self._applying(step, self.client.create_destination(payload))
         step.id = created.destination_id
-        return created
+        logger.info("created destination %r (%s)", name, created.destination_id)
+        return created, True
 
     async def _connection_step(
         self,
         plan: PipelinePlan,
         source: Source,
+        want: WantedDestination,
         destination: Destination | None,
-        existing: Connection | None,
-        destination_name: str,
+        destination_will_exist: bool,
+        existing: list[Connection],
         apply: bool,
     ) -> None:
-        name = connection_name(destination_name)
-        cron = self.settings.pipeline.cron
+        name = connection_name(want.name)
+
+        def blocked(reason: str) -> None:
+            plan.steps.append(PlannedStep(action="blocked", kind="connection", name=name, details=[reason]))
+
+        if not destination_will_exist:
+            return blocked(f"its destination {want.name!r} is missing")
+        if len(self.cron.split()) not in QUARTZ_FIELD_COUNTS:
+            return blocked("SOPHIA_PIPELINE_CRON is not a Quartz cron expression (see problems)")
+        if len(existing) > 1:
+            ids = ", ".join(c.connection_id for c in existing)
+            plan.problems.append(f"Several connections are named {name!r} ({ids}): rename or delete all but one.")
+            return blocked("several connections have this name")
+        current = existing[0] if existing else None
+        if current is not None and (
+            current.source_id != source.source_id
+            or destination is None
+            or current.destination_id != destination.destination_id
+        ):
+            plan.problems.append(
+                f"The connection {name!r} ({current.connection_id}) links source {current.source_id} to destination "
+                f"{current.destination_id}, not {source.name} to {want.name!r}; Airbyte cannot re-point a connection: "
+                "rename or delete it."
+            )
+            return blocked("links another source or destination")
         props = await self.client.get_stream_properties(
             source.source_id, destination.destination_id if destination else None
         )
-        streams = [choose_stream(p) for p in props]
-        stream_details = [f"stream {s['name']}: {s['syncMode']}" for s in streams]
-        schedule = {"scheduleType": "cron", "cronExpression": cron}
-        if existing is None:
-            if destination is None and not any(
-                s.kind == "destination" and s.name == destination_name and s.action == "create" for s in plan.steps
-            ):
-                plan.steps.append(
-                    PlannedStep(action="blocked", kind="connection", name=name, details=["its destination is missing"])
-                )
-                return
+        if want.streams is not None:
+            props = [p for p in props if p.stream_name in want.streams]
+        if not props:
+            offered = ", ".join(want.streams or ()) or "any stream"
+            plan.problems.append(f"The source {source.name!r} offers none of the streams {want.name!r} needs ({offered}).")
+            return blocked("no stream to sync")
+        streams = [choose_stream(p, want.destination_type) for p in props]
+        schedule = {"scheduleType": "cron", "cronExpression": self.cron}
+        if current is None:
             step = PlannedStep(
-                action="create", kind="connection", name=name, details=[f"schedule cron {cron} UTC", *stream_details]
+                action="create",
+                kind="connection",
+                name=name,
+                details=[f"schedule cron {self.cron} UTC", *(f"stream {s['name']}: {s['syncMode']}" for s in streams)],
             )
             plan.steps.append(step)
             if apply and destination is not None:
-                created = await self.client.create_connection(
-                    {
-                        "name": name,
-                        "sourceId": source.source_id,
-                        "destinationId": destination.destination_id,
-                        "schedule": schedule,
-                        "status": "active",
-                        "prefix": self.settings.postgres.table_prefix,
-                        "configurations": {"streams": streams},
-                    }
-                )
+                payload = {
+                    "name": name,
+                    "sourceId": source.source_id,
+                    "destinationId": destination.destination_id,
+                    "schedule": schedule,
+                    "status": "active",
+                    "configurations": {"streams": streams},
+                }
+                if want.destination_type == "postgres":
+                    # Tables land where the Gong repository reads them.
+                    payload["prefix"] = self.settings.postgres.table_prefix
+                created = await self._applying(step, self.client.create_connection(payload))
                 step.id = created.connection_id
-            return
-        changes = _stream_changes(existing, streams)
-        if existing.schedule.schedule_type != "cron" or existing.schedule.cron_expression != cron:
-            changes.insert(0, f"schedule: {existing.schedule.cron_expression or existing.schedule.schedule_type} → cron {cron}")
+                logger.info("created connection %r (%s)", name, created.connection_id)
+            return None
+        self._check_prefix(plan, want, current)
+        changes = _stream_changes(current, streams)
+        if current.schedule.schedule_type != "cron" or _normal_cron(current.schedule.cron_expression) != self.cron:
+            was = current.schedule.cron_expression or current.schedule.basic_timing or current.schedule.schedule_type
+            changes.insert(0, f"schedule: {was} → cron {self.cron}")
+        notes = [] if current.status == "active" else [f"status {current.status}: syncs do not run until it is enabled"]
         if not changes:
-            plan.steps.append(PlannedStep(action="keep", kind="connection", name=name, id=existing.connection_id))
-            return
-        plan.steps.append(PlannedStep(action="update", kind="connection", name=name, id=existing.connection_id, details=changes))
-        if apply:
-            await self.client.update_connection(
-                existing.connection_id, {"schedule": schedule, "configurations": {"streams": streams}}
+            plan.steps.append(
+                PlannedStep(action="keep", kind="connection", name=name, id=current.connection_id, details=notes)
             )
+            return None
+        step = PlannedStep(
+            action="update", kind="connection", name=name, id=current.connection_id, details=[*changes, *notes]
+        )
+        plan.steps.append(step)
+        if apply:
+            patch = {"schedule": schedule, "configurations": {"streams": streams}}
+            await self._applying(step, self.client.update_connection(current.connection_id, patch))
+            logger.info("updated connection %r (%s)", name, current.connection_id)
+        return None
+
+    def _check_prefix(self, plan: PipelinePlan, want: WantedDestination, current: Connection) -> None:
+        """A Postgres connection writing other table names than the server reads: say so, never change it
+        (a new prefix would make Airbyte start new tables from the saved incremental state)."""
+        expected = self.settings.postgres.table_prefix
+        if want.destination_type == "postgres" and (current.prefix or "") != expected:
+            plan.problems.append(
+                f"The connection {current.name!r} writes tables with the prefix {current.prefix or '(none)'!r} but the "
+                f"server reads the prefix {expected or '(none)'!r}: set SOPHIA_GONG_TABLE_PREFIX={current.prefix or ''}."
+            )
+
+    @staticmethod
+    async def _applying(step: PlannedStep, call: Any) -> Any:
+        try:
+            return await call
+        except AirbyteError as exc:
+            raise AirbyteError(
+                f"Applying the plan stopped at {step.action} {step.kind} {step.name!r}: {exc} The steps before it "
+                "were applied; plan again to see what is left.",
+                status=exc.status,
+            ) from exc

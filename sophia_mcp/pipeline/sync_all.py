@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 import anyio
 from pydantic import BaseModel
 
 from sophia_mcp.airbyte.client import AirbyteClient
 from sophia_mcp.airbyte.errors import AirbyteError
+
+logger = logging.getLogger(__name__)
 
 _CONCURRENCY = 4
 
@@ -19,8 +23,10 @@ class SyncOutcome(BaseModel):
 
 
 async def sync_all(client: AirbyteClient, workspace_id: str | None, name_contains: str | None = None) -> list[SyncOutcome]:
+    """Start a sync on each chosen active connection, unless it already has a job running (then that
+    job is reported). Inactive connections are listed as skipped. One failure does not stop the rest."""
     connections = await client.all_connections([workspace_id] if workspace_id else None)
-    needle = (name_contains or "").casefold()
+    needle = (name_contains or "").strip().casefold()
     chosen = [c for c in connections if needle in c.name.casefold()]
     outcomes: dict[str, SyncOutcome] = {}
     limiter = anyio.CapacityLimiter(_CONCURRENCY)
@@ -30,6 +36,7 @@ async def sync_all(client: AirbyteClient, workspace_id: str | None, name_contain
             try:
                 job, started = await client.start_job(connection_id)
             except AirbyteError as exc:
+                logger.info("sync of %r not started: %s", name, exc)
                 outcomes[connection_id] = SyncOutcome(connection_id=connection_id, name=name, outcome=f"failed: {exc}")
                 return
         text = f"started sync job {job.job_id}" if started else f"already {job.status}: job {job.job_id}, not triggered twice"

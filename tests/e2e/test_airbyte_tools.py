@@ -233,3 +233,12 @@ async def test_no_secret_in_any_result(airbyte_sim: Simulator, mcp_client: Clien
     joined = "\n".join(texts)
     for secret in (airbyte_sim.client_secret, "sim-pg-pass", "sim-redis-pass", "sim-gong-secret"):
         assert secret not in joined
+
+
+async def test_a_failing_job_lookup_is_a_clear_error_not_a_crash(airbyte_sim: Simulator, mcp_client: Client):
+    tool_json(await mcp_client.call_tool("airbyte_list_workspaces", {}))
+    airbyte_sim.faults.queue_status(500, None, path_prefix="/jobs")
+    text = error_text(await mcp_client.call_tool("airbyte_list_connections", {}))
+    assert "Airbyte is unavailable" in text and "HTTP 500" in text
+    health = tool_json(await mcp_client.call_tool("airbyte_health", {}))
+    assert health["authenticated"] and any("HTTP 500" in p for p in health["problems"])
