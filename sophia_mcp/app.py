@@ -1,4 +1,9 @@
-"""What the server opens once per process and hands to every tool: settings and the adapters."""
+"""What the server opens once per process and hands to every tool: settings and the adapters.
+
+Nothing here touches the network at start, so `initialize` stays fast: the Postgres pool connects
+on first query, and the semantic search (qdrant-client, the embedding model) is imported and
+opened on the first search.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +11,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
+import anyio
 import httpx
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 
 from sophia_mcp.airbyte.client import AirbyteClient
+from sophia_mcp.gong.repository import GongRepository
+from sophia_mcp.postgres.readonly import ReadOnlyPool
+from sophia_mcp.search.store import QdrantSearchStore
 from sophia_mcp.settings import Settings
 
 
@@ -18,7 +27,9 @@ from sophia_mcp.settings import Settings
 class AppContext:
     settings: Settings
     airbyte_client: AirbyteClient | None = None
-    extras: dict[str, object] = field(default_factory=dict)
+    gong_repository: GongRepository | None = None
+    search_store: QdrantSearchStore | None = None
+    _search_lock: anyio.Lock = field(default_factory=anyio.Lock)
 
     @property
     def airbyte(self) -> AirbyteClient:
@@ -29,6 +40,29 @@ class AppContext:
             )
         return self.airbyte_client
 
+    @property
+    def gong(self) -> GongRepository:
+        if self.gong_repository is None:
+            raise ToolError(
+                "The Gong database is not configured: set SOPHIA_POSTGRES_URL to the Postgres where Airbyte "
+                "lands Gong data (a read-only role), then restart the server."
+            )
+        return self.gong_repository
+
+    async def search(self) -> QdrantSearchStore:
+        """The semantic search store, opened on first use (importing qdrant-client takes seconds)."""
+        if not self.settings.qdrant.configured:
+            raise ToolError(
+                "Semantic search is not configured: set QDRANT_URL (and QDRANT_API_KEY) or QDRANT_PATH, "
+                "then restart the server. Keyword search (gong_search_calls) works without it."
+            )
+        async with self._search_lock:
+            if self.search_store is None:
+                from sophia_mcp.search.embeddings.factory import embedder_from_settings
+
+                self.search_store = QdrantSearchStore(self.settings.qdrant, embedder_from_settings(self.settings.embedding))
+            return self.search_store
+
 
 def app_context(ctx: Context) -> AppContext:
     return ctx.request_context.lifespan_context
@@ -38,10 +72,24 @@ def app_context(ctx: Context) -> AppContext:
 async def open_app(
     settings: Settings, airbyte_transport: httpx.AsyncBaseTransport | None = None
 ) -> AsyncIterator[AppContext]:
-    """Open the adapters; nothing here touches the network, so `initialize` stays fast."""
-    airbyte = AirbyteClient(settings.airbyte, transport=airbyte_transport) if settings.airbyte.configured else None
+    app = AppContext(settings=settings)
+    pool: ReadOnlyPool | None = None
     try:
-        yield AppContext(settings=settings, airbyte_client=airbyte)
+        if settings.airbyte.configured:
+            app.airbyte_client = AirbyteClient(settings.airbyte, transport=airbyte_transport)
+        if settings.postgres.url is not None:
+            pool = ReadOnlyPool(
+                settings.postgres.url.get_secret_value(),
+                statement_timeout_ms=settings.postgres.statement_timeout_ms,
+                max_size=settings.postgres.pool_max_size,
+            )
+            await pool.open()
+            app.gong_repository = GongRepository(pool, settings.postgres.gong_schema, settings.postgres.table_prefix)
+        yield app
     finally:
-        if airbyte is not None:
-            await airbyte.aclose()
+        if app.search_store is not None:
+            await app.search_store.aclose()
+        if pool is not None:
+            await pool.close()
+        if app.airbyte_client is not None:
+            await app.airbyte_client.aclose()

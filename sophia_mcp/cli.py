@@ -6,6 +6,7 @@ import argparse
 import logging
 import os
 import sys
+from pathlib import Path
 
 from sophia_mcp.errors import SophiaError
 
@@ -28,6 +29,17 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser("check", help="show the configuration (never a secret) and whether each backend answers")
 
+    demo = commands.add_parser("demo", help="embedded Postgres + Qdrant with sample Gong data and the Airbyte simulator")
+    demo.add_argument("--transport", choices=["stdio", "http"], default="stdio")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8000)
+    demo.add_argument("--data-dir", type=Path, help="where the demo keeps its data (default ~/.sophia-mcp/demo)")
+    demo.add_argument("--reset", action="store_true", help="delete the data folder and start over")
+    demo.add_argument("--calls", type=int, default=400, help="sample calls to generate on first start")
+
+    index = commands.add_parser("index", help="embed Gong calls and transcripts from Postgres into Qdrant")
+    index.add_argument("--batch", type=int, default=32, help="calls per batch (progress is saved after each)")
+
     pipeline = commands.add_parser("pipeline", help="plan, apply or sync the Sophia pipeline in Airbyte")
     pipeline.add_argument("action", choices=["plan", "apply", "sync"])
     pipeline.add_argument("--name", dest="name_contains", help="sync: only connections whose name contains this")
@@ -48,6 +60,14 @@ def main(argv: list[str] | None = None) -> int:
             from sophia_mcp.check import run_check
 
             return run_check()
+        if command == "demo":
+            from sophia_mcp.demo import run_demo
+
+            return run_demo(args.transport, args.host, args.port, args.data_dir, args.reset, args.calls)
+        if command == "index":
+            from sophia_mcp.search.index_cli import run_index_command
+
+            return run_index_command(args.batch)
         if command == "pipeline":
             from sophia_mcp.pipeline.cli import run_pipeline
 

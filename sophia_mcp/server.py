@@ -8,17 +8,21 @@ from contextlib import asynccontextmanager
 import httpx
 from mcp.server import MCPServer
 
-from sophia_mcp import __version__, resources
+from sophia_mcp import __version__, prompts, resources
 from sophia_mcp.app import AppContext, open_app
 from sophia_mcp.settings import Settings
 from sophia_mcp.tools import airbyte as airbyte_tools
+from sophia_mcp.tools import gong as gong_tools
 from sophia_mcp.tools import pipeline as pipeline_tools
+from sophia_mcp.tools import search as search_tools
 
 INSTRUCTIONS = """\
 Sophia MCP manages the Airbyte pipelines that carry Gong sales data and looks that data up, read-only.
 Airbyte tools (airbyte_*) list and inspect workspaces, sources, destinations, connections and jobs,
-start syncs and cancel jobs. Lists are paged: pass `next_cursor` back as `cursor` for more.
-Ids in every result can be passed to the next tool."""
+start syncs and cancel jobs; airbyte_setup_pipeline plans the Gong pipeline.
+Gong tools (gong_*) read the calls, transcripts, users, accounts and scorecards Airbyte landed in
+Postgres; gong_semantic_search finds calls by meaning. Lists are paged: pass `next_cursor` back as
+`cursor` for more. Ids in every result can be passed to the next tool."""
 
 
 def build_server(
@@ -40,5 +44,8 @@ def build_server(
     )
     airbyte_tools.register(server)
     pipeline_tools.register(server)
+    gong_tools.register(server)
+    search_tools.register(server)
     resources.register(server)
+    prompts.register(server)
     return server

@@ -2,7 +2,7 @@
 
 import pytest
 
-pytest_plugins = ["tests.fixtures.airbyte_sim"]
+pytest_plugins = ["tests.fixtures.airbyte_sim", "tests.fixtures.postgres"]
 
 
 @pytest.fixture

@@ -64,7 +64,7 @@ class ClientCredentialsAuth(httpx.Auth):
             async with self._lock:
                 token = await self._current_token()
                 if token is None:
-                    response = yield self._token_request()
+                    response = yield self._token_request(request)
                     token = await self._accept_token(response)
         request.headers["Authorization"] = f"Bearer {token}"
         response = yield request
@@ -74,7 +74,7 @@ class ClientCredentialsAuth(httpx.Auth):
         async with self._lock:
             if self._token == token:
                 self._token = None
-                refreshed = yield self._token_request()
+                refreshed = yield self._token_request(request)
                 token = await self._accept_token(refreshed)
             else:
                 token = self._token or token
@@ -86,8 +86,11 @@ class ClientCredentialsAuth(httpx.Auth):
             return self._token
         return None
 
-    def _token_request(self) -> httpx.Request:
+    def _token_request(self, request: httpx.Request) -> httpx.Request:
         self.token_requests += 1
+        # httpx sets timeouts only on the request it was given, not on ones an auth flow adds:
+        # without this a silent token endpoint would hold the call past every deadline.
+        timeout = request.extensions.get("timeout")
         return httpx.Request(
             "POST",
             self._token_url,
@@ -97,6 +100,7 @@ class ClientCredentialsAuth(httpx.Auth):
                 "grant-type": "client_credentials",
             },
             headers={"Accept": "application/json"},
+            extensions={"timeout": timeout} if timeout is not None else None,
         )
 
     async def _accept_token(self, response: httpx.Response) -> str:

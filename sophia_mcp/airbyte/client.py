@@ -110,6 +110,9 @@ class AirbyteClient:
                     json=json,
                     timeout=max(0.1, min(self.settings.request_timeout, remaining)),
                 )
+            except httpx.InvalidURL as exc:
+                # An argument no URL can carry (the ids are checked first; this is the last guard).
+                raise ValueError(f"an argument cannot be sent to Airbyte in a URL ({exc})") from exc
             except (AirbyteRateLimitedError, AirbyteUnavailableError) as exc:
                 # Raised while fetching a token: the request itself was never sent.
                 failure: AirbyteError | None = exc
@@ -219,7 +222,7 @@ class AirbyteClient:
         newest_first: bool = True,
     ) -> Page[Job]:
         params = {
-            "connectionId": connection_id,
+            "connectionId": _id(connection_id) if connection_id else None,
             "workspaceIds": _csv(workspace_ids),
             "status": status,
             "jobType": job_type,
@@ -287,13 +290,14 @@ def _clean(params: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def _csv(values: list[str] | None) -> str | None:
-    return ",".join(values) if values else None
+    return ",".join(_id(value) for value in values) if values else None
 
 
 def _id(value: str) -> str:
-    """An id goes into a URL path: refuse anything that could change the path."""
+    """An id goes into a URL: refuse anything that could change the path, and what no URL can carry
+    (control characters, or a length httpx refuses)."""
     value = str(value).strip()
-    if not value or any(ch in value for ch in "/?#%\\ ") or len(value) > 128:
+    if not value or any(ch in value for ch in "/?#%\\ ,") or len(value) > 128 or not value.isprintable():
         raise ValueError(f"not a valid Airbyte id: {value[:40]!r}")
     return value
 

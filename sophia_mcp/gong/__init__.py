@@ -1,0 +1,1 @@
+"""Read-only lookups of the Gong data that Airbyte's source-gong lands in Postgres."""

@@ -1,0 +1,260 @@
+"""What the Gong lookups return: small models meant to be read by an assistant.
+
+Empty fields are left out when serialised (no nulls to wade through). Every record carries the id
+the next lookup takes (call `id` -> get_call / get_transcript, `rep_id` -> rep filters, account
+`id` -> account_activity), and lists that go on carry `next_cursor`.
+Times are ISO 8601 in UTC; durations are in seconds unless the name says otherwise.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, model_serializer
+
+
+class Compact(BaseModel):
+    @model_serializer(mode="wrap")
+    def _drop_nulls(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return {key: value for key, value in handler(self).items() if value is not None}
+
+
+class CallRow(Compact):
+    id: str
+    title: str | None = None
+    started: datetime | None = None
+    duration_s: int | None = None
+    direction: str | None = None
+    rep: str | None = None
+    rep_id: str | None = None
+    account: str | None = None
+    account_id: str | None = None
+
+
+class CallPage(Compact):
+    calls: list[CallRow]
+    next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page; absent on the last page.")
+
+
+class Person(Compact):
+    name: str | None = None
+    email: str | None = None
+    title: str | None = None
+    affiliation: str | None = Field(None, description="Internal (the seller's team) or External.")
+    user_id: str | None = None
+
+
+class Account(Compact):
+    id: str
+    name: str | None = None
+    industry: str | None = None
+    website: str | None = None
+
+
+class Opportunity(Compact):
+    id: str
+    name: str | None = None
+    stage: str | None = Field(None, description="Stage when Gong last synced the call.")
+    stage_at_call: str | None = None
+    amount: float | None = None
+    close_date: str | None = None
+    probability: float | None = None
+    type: str | None = None
+
+
+class Topic(Compact):
+    name: str
+    duration_s: int | None = None
+
+
+class Tracker(Compact):
+    name: str
+    count: int | None = None
+
+
+class Outcome(Compact):
+    name: str | None = None
+    category: str | None = None
+
+
+class OutlineSection(Compact):
+    section: str | None = None
+    at: str | None = Field(None, description="Offset into the call, m:ss.")
+    items: list[str] = []
+
+
+class SpeakerTime(Compact):
+    name: str
+    talk_s: float | None = None
+
+
+class CallStats(Compact):
+    talk_ratio: float | None = Field(None, description="Share of talk time by the seller's team, 0-1.")
+    longest_monologue_s: float | None = None
+    longest_customer_story_s: float | None = None
+    interactivity: float | None = None
+    patience: float | None = None
+    question_rate: float | None = None
+    questions_by_team: int | None = None
+    questions_by_others: int | None = None
+    speakers: list[SpeakerTime] | None = None
+
+
+class ScorecardAnswer(Compact):
+    question: str | None = None
+    score: int | None = None
+    answer: str | None = None
+
+
+class AnsweredScorecard(Compact):
+    id: str
+    scorecard: str | None = None
+    reviewer: str | None = None
+    reviewed: str | None = None
+    reviewed_at: datetime | None = None
+    overall: int | None = None
+    answers: list[ScorecardAnswer] = []
+
+
+class CallDetail(Compact):
+    id: str
+    title: str | None = None
+    started: datetime | None = None
+    duration_s: int | None = None
+    direction: str | None = None
+    scope: str | None = None
+    system: str | None = None
+    language: str | None = None
+    url: str | None = None
+    rep: Person | None = None
+    parties: list[Person] | None = None
+    account: Account | None = None
+    opportunities: list[Opportunity] | None = None
+    brief: str | None = None
+    key_points: list[str] | None = None
+    topics: list[Topic] | None = None
+    trackers: list[Tracker] | None = None
+    outcome: Outcome | None = None
+    highlights: list[str] | None = None
+    outline: list[OutlineSection] | None = None
+    outline_more: str | None = Field(None, description="Present when the outline was cut to the size budget.")
+    stats: CallStats | None = None
+    scorecards: list[AnsweredScorecard] | None = None
+    unavailable: list[str] | None = Field(None, description="Parts missing because their Airbyte stream is not synced.")
+
+
+class Turn(Compact):
+    speaker: str
+    at: str = Field(description="Offset into the call, m:ss.")
+    text: str
+    topic: str | None = None
+
+
+class TranscriptPage(Compact):
+    call_id: str
+    speakers: list[Person] | None = None
+    turns: list[Turn]
+    turns_total: int
+    next_cursor: str | None = Field(None, description="Pass as `cursor` to read on; absent at the end.")
+    note: str | None = None
+
+
+class User(Compact):
+    id: str
+    name: str | None = None
+    email: str | None = None
+    title: str | None = None
+    active: bool | None = None
+    manager_id: str | None = None
+
+
+class UserPage(Compact):
+    users: list[User]
+    next_cursor: str | None = None
+
+
+class StageSpan(Compact):
+    stage: str
+    first_call: date
+    last_call: date
+
+
+class OpportunityHistory(Compact):
+    id: str
+    name: str | None = None
+    stage: str | None = Field(None, description="Stage at the most recent sync.")
+    amount: float | None = None
+    close_date: str | None = None
+    stages: list[StageSpan] = Field(description="Stage at the time of each call, oldest first.")
+
+
+class Contact(Compact):
+    name: str | None = None
+    email: str | None = None
+    title: str | None = None
+    affiliation: str | None = None
+    calls: int
+    last_call: date
+
+
+class AccountActivity(Compact):
+    account: Account
+    since: datetime | None = None
+    until: datetime | None = None
+    calls_total: int
+    calls: list[CallRow] = Field(description="Newest first, at most `limit`.")
+    people: list[Contact] = Field(description="Customer people first, then the seller's team; at most 25.")
+    opportunities: list[OpportunityHistory] = Field(description="From the newest 500 calls in the period.")
+
+
+class RepStat(Compact):
+    rep_id: str
+    rep: str | None = None
+    calls: int
+    minutes: float
+    talk_ratio: float | None = None
+    questions_per_call: float | None = None
+    longest_monologue_s: float | None = None
+    interactivity: float | None = None
+    patience: float | None = None
+
+
+class RepStats(Compact):
+    since: datetime
+    until: datetime
+    reps: list[RepStat]
+
+
+class StreamStatus(Compact):
+    stream: str
+    found: bool
+    table: str | None = None
+    rows: int | None = None
+    records: int | None = Field(None, description="Distinct ids; fewer than rows when syncs kept older versions.")
+    last_extracted_at: datetime | None = None
+    newest: datetime | None = Field(None, description="Newest call start (or review time) in the table.")
+    age_hours: float | None = Field(None, description="Hours since the last extraction.")
+    fresh: bool | None = None
+    hint: str | None = None
+
+
+class DataStatus(Compact):
+    schema_name: str
+    prefix: str | None = None
+    streams: list[StreamStatus]
+
+
+class StreamMapping(Compact):
+    stream: str
+    found: bool
+    table: str | None = None
+    renamed: dict[str, str] | None = Field(None, description="Documented column name -> name in this database.")
+    missing_columns: list[str] | None = None
+    problem: str | None = None
+
+
+class SchemaReport(Compact):
+    schema_name: str
+    prefix: str | None = None
+    streams: list[StreamMapping]

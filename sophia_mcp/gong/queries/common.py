@@ -1,0 +1,92 @@
+"""Pieces several lookups share: filters on reps and CRM objects, and reading Gong's JSON."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sophia_mcp.gong import arguments
+from sophia_mcp.gong.models import Account
+from sophia_mcp.gong.schema import GongSchema
+from sophia_mcp.gong.sql import Query, first_crm_id, first_crm_name, full_name, is_latest
+
+def rep_filter(schema: GongSchema, query: Query, rep: str, user_id_expr: str) -> str:
+    """`user_id_expr` is a rep given by Gong user id, or by part of a name or email (needs users)."""
+    if rep.isdigit():
+        return f"{user_id_expr} = {query.param(rep, 'text')}"
+    users = schema.table("users")
+    pattern = query.param(arguments.contains_pattern(rep), "text")
+    return (
+        f"{user_id_expr} IN (SELECT {users.col('u', 'id')} FROM {users.sql} u WHERE {is_latest(users, 'u')} AND "
+        f"({users.col('u', 'id')} = {query.param(rep, 'text')} OR {users.col('u', 'emailAddress')} ILIKE {pattern} "
+        f"OR {full_name(users, 'u')} ILIKE {pattern}))"
+    )
+
+
+def crm_filter(schema: GongSchema, query: Query, object_type: str, value: str, call_id_expr: str) -> str:
+    """`call_id_expr` (text) is a call whose CRM context holds an Account or Opportunity given by
+    its CRM id or part of its name. Needs extensiveCalls, where the CRM context lives."""
+    extensive = schema.table("extensiveCalls")
+    context = extensive.col("e", "context")
+    return (
+        f"{call_id_expr} IN (SELECT {extensive.col('e', 'id')}::text FROM {extensive.sql} e "
+        f"WHERE ({first_crm_id(context, object_type)} = {query.param(value, 'text')} "
+        f"OR {first_crm_name(context, object_type)} ILIKE {query.param(arguments.contains_pattern(value), 'text')}) "
+        f"AND {is_latest(extensive, 'e')})"
+    )
+
+
+def loads(value: str | None) -> Any:
+    """jsonb arrives as text; None stays None."""
+    return json.loads(value) if value is not None else None
+
+
+def fields(crm_object: dict[str, Any] | None) -> dict[str, Any]:
+    """A CRM object's `fields` list as a dict."""
+    if not isinstance(crm_object, dict):
+        return {}
+    return {
+        item["name"]: item.get("value")
+        for item in crm_object.get("fields") or []
+        if isinstance(item, dict) and isinstance(item.get("name"), str)
+    }
+
+
+def account_of(crm_object: dict[str, Any] | None) -> Account | None:
+    if not isinstance(crm_object, dict) or not crm_object.get("objectId"):
+        return None
+    values = fields(crm_object)
+    return Account(
+        id=str(crm_object["objectId"]),
+        name=_text(values.get("Name")),
+        industry=_text(values.get("Industry")),
+        website=_text(values.get("Website")),
+    )
+
+
+def crm_objects_of(context: Any, object_type: str) -> list[dict[str, Any]]:
+    """Objects of one type in a CRM `context`, in order."""
+    return [
+        item
+        for system in context or []
+        if isinstance(system, dict)
+        for item in system.get("objects") or []
+        if isinstance(item, dict) and item.get("objectType") == object_type
+    ]
+
+
+def clock(milliseconds: float | None) -> str | None:
+    """m:ss (or h:mm:ss) of an offset into a call."""
+    if milliseconds is None:
+        return None
+    seconds = int(milliseconds // 1000)
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+def number(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _text(value: Any) -> str | None:
+    return str(value) if value is not None else None

@@ -1,0 +1,1 @@
+"""Pieces of the sample data generator; `sophia_mcp.gong.sample_data` is its entry point."""

@@ -1,0 +1,1 @@
+"""Read-only access to Postgres: the embedded server for demos and tests, and the guarded pool."""

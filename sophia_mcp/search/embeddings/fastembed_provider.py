@@ -1,0 +1,90 @@
+"""Local ONNX embeddings through fastembed, loaded on first use and run off the event loop."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import anyio
+import anyio.to_thread
+
+from sophia_mcp.search.embeddings.base import EmbeddingError
+
+if TYPE_CHECKING:
+    from fastembed import TextEmbedding
+
+DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+# Measured on 2 cores with 400-character chunks: 16 is as fast as 32 or more, and smaller
+# batches waste less work padding texts to the longest one in the batch.
+DEFAULT_BATCH_SIZE = 16
+
+
+class FastEmbedProvider:
+    """fastembed's `TextEmbedding`. With `model_path` (a folder in fastembed's layout) nothing is
+    downloaded; without it fastembed fetches `model` into its cache the first time."""
+
+    name = "fastembed"
+
+    def __init__(
+        self,
+        model: str = DEFAULT_MODEL,
+        *,
+        model_path: Path | None = None,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+    ) -> None:
+        self.model = model
+        self._model_path = model_path
+        self._batch_size = batch_size
+        self._embedder: TextEmbedding | None = None
+        self._loading = anyio.Lock()
+
+    async def dimension(self) -> int:
+        return (await self._loaded()).embedding_size
+
+    async def embed_query(self, text: str) -> list[float]:
+        embedder = await self._loaded()
+        vectors = await anyio.to_thread.run_sync(lambda: [v.tolist() for v in embedder.query_embed(text)])
+        return vectors[0]
+
+    async def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        embedder = await self._loaded()
+        # Embedded shortest first, so each batch holds texts of similar length: a batch is padded to
+        # its longest text, and a 40-character key point next to a 400-character exchange would
+        # cost as much as two exchanges. About a quarter faster on call chunks.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        by_length = await anyio.to_thread.run_sync(
+            lambda: [v.tolist() for v in embedder.passage_embed([texts[i] for i in order], batch_size=self._batch_size)]
+        )
+        vectors: list[list[float]] = [[] for _ in texts]
+        for position, index in enumerate(order):
+            vectors[index] = by_length[position]
+        return vectors
+
+    async def aclose(self) -> None:
+        """Nothing to release: the ONNX session goes with the object."""
+
+    async def _loaded(self) -> TextEmbedding:
+        # The lock makes concurrent first calls share one load instead of each building a session.
+        async with self._loading:
+            if self._embedder is None:
+                self._embedder = await anyio.to_thread.run_sync(self._load)
+        return self._embedder
+
+    def _load(self) -> TextEmbedding:
+        # Imported here: fastembed pulls in onnxruntime, which would slow every process start.
+        from fastembed import TextEmbedding
+
+        where = f" from {self._model_path}" if self._model_path else ""
+        if self._model_path is not None and not self._model_path.is_dir():
+            raise EmbeddingError(
+                f"SOPHIA_EMBEDDING_MODEL_PATH {self._model_path} is not a folder; point it at a model "
+                "folder in fastembed's layout (model.onnx, tokenizer.json, config.json ...)"
+            )
+        options = {"specific_model_path": str(self._model_path)} if self._model_path else {}
+        try:
+            return TextEmbedding(model_name=self.model, **options)
+        except Exception as exc:  # fastembed raises bare ValueError/OSError/onnxruntime errors
+            raise EmbeddingError(f"could not load the fastembed model {self.model}{where}: {exc}") from exc

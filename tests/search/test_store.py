@@ -1,0 +1,300 @@
+"""Semantic search against a real local Qdrant and the real model: quality, grouping, filters, and
+the errors a misconfigured collection gives."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import datetime, timezone
+from pathlib import Path
+
+import anyio
+import pytest
+from qdrant_client import QdrantClient, models
+
+from sophia_mcp.search.embeddings.fastembed_provider import FastEmbedProvider
+from sophia_mcp.search.store import (
+    INDEX_STATE_KEY,
+    INDEX_STATE_POINT_ID,
+    CollectionNotFoundError,
+    EmbedderMismatchError,
+    PayloadFields,
+    QdrantNotConfiguredError,
+    QdrantSearchStore,
+    QdrantUnavailableError,
+    SearchFilters,
+    VectorSizeMismatchError,
+)
+from sophia_mcp.settings import QdrantSettings
+from tests.fixtures.qdrant import index_documents, local_qdrant
+from tests.search.sample_calls import (
+    ACME_API_CALL,
+    COMPETITOR_CALL,
+    DISCOVERY_CALL,
+    ONBOARDING_CALL,
+    PRICING_CALL,
+    REP_BEN,
+    SAMPLE_CALLS,
+    SECURITY_CALL,
+)
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(scope="module")
+def indexed_path(tmp_path_factory: pytest.TempPathFactory, embedder: FastEmbedProvider) -> Path:
+    path = tmp_path_factory.mktemp("qdrant")
+    anyio.run(index_documents, local_qdrant(path), embedder, SAMPLE_CALLS)
+    return path
+
+
+@pytest.fixture
+async def store(indexed_path: Path, embedder: FastEmbedProvider) -> AsyncIterator[QdrantSearchStore]:
+    store = QdrantSearchStore(local_qdrant(indexed_path), embedder)
+    yield store
+    await store.aclose()
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("they balked at the price", PRICING_CALL),
+        ("prospect said it costs too much", PRICING_CALL),
+        ("who asked about compliance certifications", SECURITY_CALL),
+        ("getting the new customer set up and trained", ONBOARDING_CALL),
+        ("we are being compared to another product", COMPETITOR_CALL),
+        ("developers asking about API limits and event notifications", ACME_API_CALL),
+        ("fast growing team that needs help coaching", DISCOVERY_CALL),
+    ],
+)
+async def test_a_question_in_other_words_finds_the_call(store: QdrantSearchStore, question: str, expected: str) -> None:
+    hits = await store.search(question, limit=3)
+    assert hits[0].call_id == expected
+
+
+async def test_a_hit_is_one_compact_passage_with_speaker_time_and_call_details(store: QdrantSearchStore) -> None:
+    hits = await store.search("the customer says the cost per seat is too steep", limit=1)
+    hit = hits[0]
+    assert (hit.call_id, hit.title, hit.started) == (
+        PRICING_CALL,
+        "Acme Corp renewal check-in",
+        "2025-03-04T15:00:00+00:00",
+    )
+    assert "too steep" in hit.passage and len(hit.passage) <= 401
+    # The passage is the exchange that opens the call; speaker and time are its longest turn's.
+    assert hit.passage.startswith("Ana Rivera: Thanks for making time today.")
+    assert (hit.speaker, hit.offset_seconds) == ("Dana Lee", 15.0)
+    assert 0 < hit.score <= 1
+
+
+async def test_results_are_grouped_one_hit_per_call(store: QdrantSearchStore) -> None:
+    # Every call has several chunks (brief, key points, turns): ungrouped, the best calls would repeat.
+    hits = await store.search("customer conversation", limit=10)
+    call_ids = [hit.call_id for hit in hits]
+    assert len(call_ids) == len(set(call_ids)) == len(SAMPLE_CALLS)
+    assert [hit.score for hit in hits] == sorted((hit.score for hit in hits), reverse=True)
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        (SearchFilters(account_name="acme"), {PRICING_CALL, ACME_API_CALL}),
+        (SearchFilters(account_id="001-globex"), {SECURITY_CALL}),
+        (SearchFilters(rep_user_id=REP_BEN), {SECURITY_CALL, COMPETITOR_CALL, ACME_API_CALL}),
+        (
+            SearchFilters(started_from=datetime(2025, 4, 1), started_to=datetime(2025, 5, 10, tzinfo=timezone.utc)),
+            {ONBOARDING_CALL, COMPETITOR_CALL, ACME_API_CALL},
+        ),
+        (SearchFilters(call_id=DISCOVERY_CALL), {DISCOVERY_CALL}),
+        (SearchFilters(account_name="acme", rep_user_id=REP_BEN), {ACME_API_CALL}),
+    ],
+)
+async def test_filters_narrow_the_calls(store: QdrantSearchStore, filters: SearchFilters, expected: set[str]) -> None:
+    hits = await store.search("they balked at the price", filters, limit=10)
+    assert {hit.call_id for hit in hits} == expected
+
+
+@pytest.mark.parametrize(
+    ("question", "filters", "limit"),
+    [
+        ("they balked at the price", SearchFilters(), 3),
+        ("customer conversation", SearchFilters(), 10),
+        ("security and compliance", SearchFilters(rep_user_id=REP_BEN), 2),
+        ("rollout plans", SearchFilters(started_from=datetime(2025, 4, 1)), 5),
+    ],
+)
+async def test_grouping_in_qdrant_and_here_give_the_same_hits(
+    indexed_path: Path, embedder: FastEmbedProvider, question: str, filters: SearchFilters, limit: int
+) -> None:
+    # Local mode groups here (its groups API is slow); a server groups in Qdrant. Same answers.
+    answers = []
+    for on_server in (True, False):
+        store = QdrantSearchStore(local_qdrant(indexed_path), embedder, group_on_server=on_server)
+        answers.append(await store.search(question, filters, limit=limit))
+        await store.aclose()
+    assert answers[0] == answers[1]
+
+
+async def test_grouping_here_fetches_more_when_one_call_fills_the_top(
+    tmp_path: Path, embedder: FastEmbedProvider
+) -> None:
+    texts = [f"Buyer: the cost is too high for us, point {i}." for i in range(30)] + ["Rep: here is the training plan."]
+    vectors = await embedder.embed_documents(texts)
+    client = QdrantClient(path=str(tmp_path))
+    client.create_collection(
+        "gong_calls", vectors_config=models.VectorParams(size=384, distance=models.Distance.COSINE)
+    )
+    client.upsert(
+        "gong_calls",
+        [
+            models.PointStruct(id=i, vector=vector, payload={"text": text, "call_id": "busy" if i < 30 else "quiet"})
+            for i, (text, vector) in enumerate(zip(texts, vectors, strict=True))
+        ],
+    )
+    client.close()
+    store = QdrantSearchStore(local_qdrant(tmp_path), embedder)
+    try:
+        hits = await store.search("they balked at the price", limit=2)  # the first fetch (20) is all "busy"
+    finally:
+        await store.aclose()
+    assert [hit.call_id for hit in hits] == ["busy", "quiet"]
+
+
+async def test_a_missing_collection_says_how_to_build_it(indexed_path: Path, embedder: FastEmbedProvider) -> None:
+    store = QdrantSearchStore(local_qdrant(indexed_path, collection="nope"), embedder)
+    try:
+        with pytest.raises(CollectionNotFoundError, match=r"'nope' does not exist: run `sophia-mcp index`"):
+            await store.search("anything")
+    finally:
+        await store.aclose()
+
+
+def _collection_with(path: Path, size: int, state: dict[str, object] | None = None) -> None:
+    client = QdrantClient(path=str(path))
+    client.create_collection(
+        "gong_calls", vectors_config=models.VectorParams(size=size, distance=models.Distance.COSINE)
+    )
+    if state is not None:
+        vector = [1.0] + [0.0] * (size - 1)
+        point = models.PointStruct(id=INDEX_STATE_POINT_ID, vector=vector, payload={INDEX_STATE_KEY: state})
+        client.upsert("gong_calls", [point])
+    client.close()
+
+
+async def test_a_collection_of_another_vector_size_names_the_model_it_needs(
+    tmp_path: Path, embedder: FastEmbedProvider
+) -> None:
+    _collection_with(tmp_path, 1536)
+    store = QdrantSearchStore(local_qdrant(tmp_path), embedder)
+    with pytest.raises(VectorSizeMismatchError) as caught:
+        await store.search("anything")
+    await store.aclose()
+    message = str(caught.value)
+    assert "holds 1536-dimension vectors" in message
+    assert "sentence-transformers/all-MiniLM-L6-v2 makes 384" in message
+    assert "text-embedding-3-small" in message and "SOPHIA_EMBEDDING_MODEL" in message
+    assert (caught.value.collection_dimension, caught.value.embedder_dimension) == (1536, 384)
+
+
+async def test_the_model_recorded_by_the_indexer_is_named_and_enforced(
+    tmp_path: Path, embedder: FastEmbedProvider
+) -> None:
+    state = {"embedding_provider": "fastembed", "embedding_model": "BAAI/bge-small-en-v1.5", "dimension": 384}
+    _collection_with(tmp_path, 384, state)
+    store = QdrantSearchStore(local_qdrant(tmp_path), embedder)
+    # Same size, other model: the vectors would not compare, so it is refused all the same.
+    with pytest.raises(EmbedderMismatchError, match=r"indexed with fastembed BAAI/bge-small-en-v1.5, not fastembed"):
+        await store.search("anything")
+    await store.aclose()
+
+
+async def test_no_qdrant_configured_is_a_clear_error(embedder: FastEmbedProvider) -> None:
+    store = QdrantSearchStore(QdrantSettings(), embedder)
+    with pytest.raises(QdrantNotConfiguredError, match=r"QDRANT_URL .* or QDRANT_PATH"):
+        await store.search("anything")
+
+
+async def test_a_folder_held_by_another_client_is_a_clear_error(
+    indexed_path: Path, embedder: FastEmbedProvider
+) -> None:
+    holder = QdrantClient(path=str(indexed_path))
+    store = QdrantSearchStore(local_qdrant(indexed_path), embedder)
+    try:
+        with pytest.raises(QdrantUnavailableError, match="already accessed by another instance"):
+            await store.search("anything")
+    finally:
+        holder.close()
+
+
+async def test_an_airbyte_destination_collection_is_searchable_with_the_field_settings(
+    tmp_path: Path, embedder: FastEmbedProvider
+) -> None:
+    # What destination-qdrant writes from `callTranscripts`: random point ids, the chunk text in
+    # `text`, the record's other fields beside it, and Airbyte's own `_ab_*` fields.
+    records = [
+        ("8101", "2025-02-01T10:00:00Z", "Dana: The figure in your proposal is much higher than our budget allows."),
+        ("8101", "2025-02-01T10:00:00Z", "Ana: I can check whether a longer contract lowers the yearly cost."),
+        ("8102", "2025-02-03T10:00:00Z", "Sam: Our admins need SAML single sign-on and audit logs."),
+        ("8103", "2025-02-05T10:00:00Z", "Lee: Let's schedule the training sessions for the new hires."),
+    ]
+    vectors = await embedder.embed_documents([text for _, _, text in records])
+    client = QdrantClient(path=str(tmp_path))
+    client.create_collection(
+        "gong_transcripts", vectors_config=models.VectorParams(size=384, distance=models.Distance.COSINE)
+    )
+    client.upsert(
+        "gong_transcripts",
+        [
+            models.PointStruct(
+                id=str(uuid.uuid4()),
+                vector=vector,
+                payload={
+                    "text": text,
+                    "callId": call_id,
+                    "started": started,
+                    "_ab_stream": "callTranscripts",
+                    "_ab_record_id": f"callTranscripts_{call_id}",
+                },
+            )
+            for (call_id, started, text), vector in zip(records, vectors, strict=True)
+        ],
+    )
+    client.close()
+    settings = local_qdrant(tmp_path, "gong_transcripts", SOPHIA_QDRANT_CALL_ID_FIELD="callId")
+    store = QdrantSearchStore(settings, embedder)
+    try:
+        hits = await store.search("they balked at the price", limit=5)
+        assert [hit.call_id for hit in hits][:1] == ["8101"]
+        assert sorted(hit.call_id for hit in hits) == ["8101", "8102", "8103"]  # two chunks of 8101, one hit
+        assert hits[0].started == "2025-02-01T10:00:00Z" and hits[0].title is None
+        dated = await store.search("cost", SearchFilters(started_from=datetime(2025, 2, 2)), limit=5)
+        assert {hit.call_id for hit in dated} == {"8102", "8103"}
+        only = await store.search("cost", SearchFilters(call_id="8103"), limit=5)
+        assert [hit.call_id for hit in only] == ["8103"]
+    finally:
+        await store.aclose()
+
+
+async def test_nested_record_fields_work_as_payload_paths(tmp_path: Path, embedder: FastEmbedProvider) -> None:
+    # From `extensiveCalls`, the record's metadata is nested and `id` is an integer.
+    client = QdrantClient(path=str(tmp_path))
+    client.create_collection("calls", vectors_config=models.VectorParams(size=384, distance=models.Distance.COSINE))
+    text = "Call brief: the buyer pushed back hard on the cost of the renewal."
+    client.upsert(
+        "calls",
+        [
+            models.PointStruct(
+                id=str(uuid.uuid4()),
+                vector=await embedder.embed_query(text),
+                payload={"text": text, "id": 8201, "metaData": {"title": "Renewal", "started": "2025-01-01T09:00:00Z"}},
+            )
+        ],
+    )
+    client.close()
+    fields = PayloadFields(call_id="id", title="metaData.title", started="metaData.started")
+    store = QdrantSearchStore(local_qdrant(tmp_path, "calls"), embedder, fields=fields)
+    try:
+        hits = await store.search("objection about the price", SearchFilters(call_id="8201"))
+        assert [(hit.call_id, hit.title, hit.started) for hit in hits] == [("8201", "Renewal", "2025-01-01T09:00:00Z")]
+    finally:
+        await store.aclose()
