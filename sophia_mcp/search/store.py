@@ -112,12 +112,12 @@ class SearchFilters:
 
 class SemanticHit(BaseModel):
     call_id: str
-    title: str | None
-    started: str | None
+    title: str | None = None
+    started: str | None = None
     score: float
     passage: str
-    speaker: str | None
-    offset_seconds: float | None
+    speaker: str | None = None
+    offset_seconds: float | None = None
 
 
 def open_qdrant(settings: QdrantSettings) -> QdrantClient:

@@ -1,0 +1,60 @@
+"""`sophia-mcp demo` as a newcomer runs it: nothing configured, then questions through the MCP client."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from mcp import Client
+
+from tests.e2e.conftest import REPO, mcp_json_launch, stdio_params, tool_json
+from tests.fixtures.qdrant import MODEL_PATH
+
+pytestmark = pytest.mark.anyio
+
+DEMO_CALLS = "40"
+
+
+def demo_env() -> dict[str, str]:
+    # Only the model folder: the demo needs nothing else configured.
+    return {"SOPHIA_EMBEDDING_MODEL_PATH": str(MODEL_PATH)}
+
+
+async def test_demo_first_start_answers_every_kind_of_question(tmp_path: Path):
+    command, _ = mcp_json_launch()
+    params = stdio_params(demo_env())
+    params.args = ["demo", "--data-dir", str(tmp_path / "demo"), "--calls", DEMO_CALLS]
+    async with Client(params) as client:
+        calls = tool_json(await client.call_tool("gong_search_calls", {"limit": 3}))["calls"]
+        assert len(calls) == 3
+        detail = tool_json(await client.call_tool("gong_get_call", {"call_id": calls[0]["id"]}))
+        assert detail["parties"]
+        found = tool_json(await client.call_tool("gong_semantic_search", {"question": "the customer thinks it costs too much"}))
+        assert found["calls"]
+        plan = tool_json(await client.call_tool("airbyte_setup_pipeline", {"apply": True}))
+        assert plan["changes"] >= 1 and "simulator" in plan["note"]
+        synced = tool_json(await client.call_tool("airbyte_sync_all", {}))
+        assert synced["started"] >= 1
+        health = tool_json(await client.call_tool("airbyte_health", {}))
+        assert health["authenticated"] and "simulator" in health["note"]
+        status = tool_json(await client.call_tool("gong_data_status", {}))
+        assert all(stream["found"] for stream in status["streams"])
+
+
+def test_demo_second_start_reuses_its_data_and_reset_starts_over(tmp_path: Path):
+    data_dir = tmp_path / "demo"
+    run = [sys.executable, "-m", "sophia_mcp", "demo", "--data-dir", str(data_dir), "--calls", DEMO_CALLS]
+    env = {**os.environ, **demo_env()}
+    first = subprocess.run(run, env=env, cwd=REPO, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stderr
+    assert f"generated {DEMO_CALLS} sample calls" in first.stderr
+    second = subprocess.run(run, env=env, cwd=REPO, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300)
+    assert second.returncode == 0, second.stderr
+    assert "(reused)" in second.stderr and "up to date" in second.stderr
+    assert "Ask first:" in second.stderr and second.stdout == ""
+    again = subprocess.run(run + ["--reset"], env=env, cwd=REPO, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                           timeout=300)
+    assert again.returncode == 0 and f"generated {DEMO_CALLS} sample calls" in again.stderr
