@@ -6,6 +6,9 @@ import anyio
 
 from sophia_mcp.airbyte.client import AirbyteClient
 from sophia_mcp.airbyte.status import health_report
+from sophia_mcp.errors import SophiaError
+from sophia_mcp.gong.repository import GongRepository
+from sophia_mcp.postgres.readonly import ReadOnlyPool
 from sophia_mcp.settings import Settings
 
 
@@ -37,16 +40,58 @@ async def _check_airbyte(settings: Settings) -> list[str]:
     return lines
 
 
-def run_check() -> int:
-    settings = Settings()
-    lines = anyio.run(_check_airbyte, settings)
-    lines += [
-        f"Postgres:           {_flag(settings.postgres.url)} (schema {settings.postgres.gong_schema!r}, "
-        f"prefix {settings.postgres.table_prefix!r})",
-        f"Qdrant:             {settings.qdrant.url or settings.qdrant.path or 'not set'} "
-        f"(collection {settings.qdrant.collection!r}, api key {_flag(settings.qdrant.api_key)})",
+async def _check_postgres(settings: Settings) -> list[str]:
+    postgres = settings.postgres
+    lines = [f"Postgres:           {_flag(postgres.url)} (schema {postgres.gong_schema!r}, prefix {postgres.table_prefix!r})"]
+    if postgres.url is None:
+        return lines + ["  status:           skipped (SOPHIA_POSTGRES_URL not set)"]
+    pool = ReadOnlyPool(postgres.url.get_secret_value(), statement_timeout_ms=postgres.statement_timeout_ms, max_size=1)
+    try:
+        async with pool:
+            await pool.ping()
+            report = await GongRepository(pool, postgres.gong_schema, postgres.table_prefix).describe_schema()
+    except SophiaError as exc:
+        return lines + ["  status:           FAILED", f"  problem:          {exc}"]
+    found = [m.stream for m in report.streams if m.found]
+    missing = [m.stream for m in report.streams if not m.found]
+    lines.append(f"  status:           OK (read-only session), Gong streams found: {', '.join(found) or 'none'}")
+    if missing:
+        lines.append(f"  missing streams:  {', '.join(missing)} (the tools that need them say so)")
+    return lines
+
+
+async def _check_qdrant(settings: Settings) -> list[str]:
+    qdrant = settings.qdrant
+    lines = [
+        f"Qdrant:             {qdrant.url or qdrant.path or 'not set'} "
+        f"(collection {qdrant.collection!r}, api key {_flag(qdrant.api_key)})",
         f"Embeddings:         {settings.embedding.provider} {settings.embedding.model}",
+    ]
+    if not qdrant.configured:
+        return lines + ["  status:           skipped (QDRANT_URL or QDRANT_PATH not set)"]
+    from sophia_mcp.search.embeddings.factory import embedder_from_settings
+    from sophia_mcp.search.store import QdrantSearchStore
+
+    store = QdrantSearchStore(qdrant, embedder_from_settings(settings.embedding))
+    try:
+        shape = await store.check()
+    except SophiaError as exc:
+        return lines + ["  status:           FAILED", f"  problem:          {exc}"]
+    finally:
+        await store.aclose()
+    return lines + [f"  status:           OK, {shape.dimension}-dimensional vectors match the embedder"]
+
+
+async def _check_all(settings: Settings) -> list[str]:
+    return [
+        *await _check_airbyte(settings),
+        *await _check_postgres(settings),
+        *await _check_qdrant(settings),
         f"HTTP token:         {_flag(settings.http.token)}",
     ]
+
+
+def run_check() -> int:
+    lines = anyio.run(_check_all, Settings())
     print("\n".join(lines))
     return 0 if all("FAILED" not in line for line in lines) else 1

@@ -1,0 +1,35 @@
+"""`sophia-mcp check`: what is configured and whether each backend answers, never a secret."""
+
+import os
+import subprocess
+import sys
+
+from tests.e2e.conftest import REPO
+
+
+def run_check(env: dict[str, str]) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("AIRBYTE_", "SOPHIA_", "QDRANT_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "sophia_mcp", "check"], env={**clean, **env}, cwd=REPO,
+        capture_output=True, text=True, timeout=120,
+    )
+
+
+def test_check_reports_each_backend_without_secrets(airbyte_sim_env: dict[str, str], gong_postgres_url: str):
+    done = run_check({**airbyte_sim_env, "SOPHIA_POSTGRES_URL": gong_postgres_url, "SOPHIA_HTTP_TOKEN": "tok-abcdef123456"})
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "status:           OK, workspace Sophia" in done.stdout
+    assert "Gong streams found: users, calls, extensiveCalls, scorecards, answeredScorecards, callTranscripts" in done.stdout
+    assert "HTTP token:         set" in done.stdout
+    for secret in (airbyte_sim_env["AIRBYTE_CLIENT_SECRET"], "tok-abcdef123456"):
+        assert secret not in done.stdout + done.stderr
+
+
+def test_check_fails_clearly_when_a_backend_is_down(airbyte_sim_env: dict[str, str]):
+    done = run_check({**airbyte_sim_env, "AIRBYTE_CLIENT_SECRET": "wrong-secret",
+                      "SOPHIA_POSTGRES_URL": "postgresql://reader:pg-secret-value@127.0.0.1:1/gong"})
+    assert done.returncode == 1
+    assert "Airbyte refused the client credentials" in done.stdout
+    assert "Cannot reach Postgres at 127.0.0.1:1/gong" in done.stdout
+    assert "wrong-secret" not in done.stdout and "pg-secret-value" not in done.stdout
+    assert "Traceback" not in done.stderr
