@@ -252,21 +252,26 @@ class AirbyteClient:
         if running is not None:
             return running, False
         payload = {"connectionId": connection_id, "jobType": job_type}
-        try:
-            body = await self.request("POST", "jobs", json=payload, idempotent=False)
-        except AirbyteConflictError:
-            # Another caller started one between our look and our POST.
-            running = await self.active_job(connection_id)
-            if running is None:
-                raise
-            return running, False
-        except AirbyteUnavailableError:
-            # The POST may have reached Airbyte before the failure: a job running now is ours.
-            running = await self.active_job(connection_id)
-            if running is None:
-                raise
-            return running, True
-        return _parse(Job, body, "job"), True
+        for attempt in range(2):
+            try:
+                body = await self.request("POST", "jobs", json=payload, idempotent=False)
+            except AirbyteConflictError:
+                # Another caller started one between our look and our POST.
+                running = await self.active_job(connection_id)
+                if running is not None:
+                    return running, False
+                if attempt:
+                    raise
+                # That job ended before our second look. A 409 started nothing: safe to send again.
+                continue
+            except AirbyteUnavailableError:
+                # The POST may have reached Airbyte before the failure: a job running now is ours.
+                running = await self.active_job(connection_id)
+                if running is None:
+                    raise
+                return running, True
+            return _parse(Job, body, "job"), True
+        raise AssertionError("unreachable")  # pragma: no cover
 
     # ---- writes used by the pipeline ----------------------------------------------------------
 

@@ -62,6 +62,13 @@ def tool_errors(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
             raise ToolError(str(exc)) from exc
         except ValueError as exc:
             raise ToolError(f"Invalid argument: {exc}") from exc
+        except Exception as exc:
+            # A bug, not bad input: the traceback goes to the server's log, the model gets a plain answer.
+            logger.exception("%s failed unexpectedly", fn.__name__)
+            raise ToolError(
+                f"Internal error in {fn.__name__} ({type(exc).__name__}); the server logged the details. "
+                "Retrying may help; if it persists, report it."
+            ) from exc
 
     return wrapper
 
