@@ -285,6 +285,8 @@ def main() -> None:
     print(f"| server TCP sockets at the end | {dict(sockets)} |")
     for text, count in tally.errors.most_common(10):
         print(f"  {count} × {text}")
+    if failed or not calls:
+        raise SystemExit("load target missed: every call must be answered without error")
 
 
 if __name__ == "__main__":
