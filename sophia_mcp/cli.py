@@ -8,6 +8,8 @@ import os
 import sys
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from sophia_mcp.errors import SophiaError
 
 
@@ -46,6 +48,12 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _describe(error: dict) -> str:
+    where = ".".join(str(part) for part in error.get("loc", ()))
+    message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+    return f"{where}: {message}" if where else message
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     _configure_logging()
@@ -77,6 +85,11 @@ def main(argv: list[str] | None = None) -> int:
     except SophiaError as exc:
         print(f"sophia-mcp: {exc}", file=sys.stderr)
         return 1
+    except ValidationError as exc:
+        # Only the messages: pydantic's own text repeats the input values, secrets included.
+        problems = "; ".join(_describe(error) for error in exc.errors(include_input=False, include_url=False))
+        print(f"sophia-mcp: configuration error: {problems}", file=sys.stderr)
+        return 2
     except ValueError as exc:
         # Settings that fail validation: say which, without a traceback.
         print(f"sophia-mcp: configuration error: {exc}", file=sys.stderr)

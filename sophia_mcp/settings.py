@@ -5,17 +5,32 @@ Secrets are `SecretStr`, so they never show in a repr, a log line or a validatio
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 AIRBYTE_CLOUD_URL = "https://api.airbyte.com/v1"
+_PLACEHOLDER = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_:]*\}")
 
 
 class _Env(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_unexpanded_placeholders(cls, values: Any) -> Any:
+        # Some MCP clients pass mcp.json's "${VAR}" through literally instead of expanding it.
+        if isinstance(values, dict):
+            for key, value in values.items():
+                if isinstance(value, str) and _PLACEHOLDER.fullmatch(value.strip()):
+                    raise ValueError(
+                        f"{key} is the placeholder {value.strip()!r}: this MCP client did not expand it. "
+                        "Put the value itself in the env block of your MCP configuration."
+                    )
+        return values
 
 
 class AirbyteSettings(_Env):
