@@ -99,8 +99,9 @@ class PayloadFields:
 
 @dataclass(frozen=True)
 class SearchFilters:
-    """All given filters must hold. Naive datetimes are taken as UTC; `account_name` matches
-    whole words case-insensitively ("acme" finds "Acme Corp")."""
+    """All given filters must hold. `started_from` is inclusive and `started_to` exclusive, as in
+    `gong_search_calls`; naive datetimes are taken as UTC. `account_name` matches whole words
+    case-insensitively ("acme" finds "Acme Corp")."""
 
     started_from: datetime | None = None
     started_to: datetime | None = None
@@ -228,7 +229,7 @@ def build_filter(filters: SearchFilters, fields: PayloadFields) -> models.Filter
     if filters.started_from or filters.started_to:
         window = models.DatetimeRange(
             gte=_as_utc(filters.started_from) if filters.started_from else None,
-            lte=_as_utc(filters.started_to) if filters.started_to else None,
+            lt=_as_utc(filters.started_to) if filters.started_to else None,
         )
         must.append(models.FieldCondition(key=fields.started, range=window))
     if filters.rep_user_id:

@@ -105,6 +105,13 @@ async def test_results_are_grouped_one_hit_per_call(store: QdrantSearchStore) ->
             SearchFilters(started_from=datetime(2025, 4, 1), started_to=datetime(2025, 5, 10, tzinfo=timezone.utc)),
             {ONBOARDING_CALL, COMPETITOR_CALL, ACME_API_CALL},
         ),
+        (  # from is inclusive, to exclusive (as in gong_search_calls): the calls starting at each end
+            SearchFilters(
+                started_from=datetime(2025, 4, 20, 16, tzinfo=timezone.utc),
+                started_to=datetime(2025, 5, 6, 15, tzinfo=timezone.utc),
+            ),
+            {COMPETITOR_CALL},
+        ),
         (SearchFilters(call_id=DISCOVERY_CALL), {DISCOVERY_CALL}),
         (SearchFilters(account_name="acme", rep_user_id=REP_BEN), {ACME_API_CALL}),
     ],

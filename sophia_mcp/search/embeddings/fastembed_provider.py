@@ -30,11 +30,11 @@ class FastEmbedProvider:
         self,
         model: str = DEFAULT_MODEL,
         *,
-        model_path: Path | None = None,
+        model_path: Path | str | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
     ) -> None:
         self.model = model
-        self._model_path = model_path
+        self._model_path = Path(model_path) if model_path is not None else None
         self._batch_size = batch_size
         self._embedder: TextEmbedding | None = None
         self._loading = anyio.Lock()
