@@ -147,15 +147,45 @@ STREAMS: dict[str, StreamLayout] = {
     for layout in (USERS, CALLS, EXTENSIVE_CALLS, SCORECARDS, ANSWERED_SCORECARDS, CALL_TRANSCRIPTS)
 }
 
+@dataclass(frozen=True)
+class Index:
+    """An index the lookups need. Each key is a column name, or an expression in parentheses
+    (over quoted column names, this program's own text)."""
+
+    name: str
+    keys: tuple[str, ...]
+    method: str = "btree"
+    opclass: str | None = None
+
+    def key_sql(self) -> str:
+        return ", ".join(
+            key if key.startswith("(") else quote_ident(key) + (f" {self.opclass}" if self.opclass else "")
+            for key in self.keys
+        )
+
+
+def _key(*columns: str) -> Index:
+    return Index(name="_".join(columns), keys=columns)
+
+
 # Indexes Airbyte does not create (it indexes only _airbyte_extracted_at, plus the key and cursor in
 # dedup mode) but that the lookups here need to stay fast on large tables. The README lists them.
-RECOMMENDED_INDEXES: dict[str, tuple[tuple[str, ...], ...]] = {
-    "users": (("id", EXTRACTED_AT),),
-    "calls": (("id", EXTRACTED_AT), ("started",), ("primaryUserId", "started")),
-    "extensiveCalls": (("id", EXTRACTED_AT), ("startdatetime",)),
-    "callTranscripts": (("callId", EXTRACTED_AT),),
-    "answeredScorecards": (("callId",), ("answeredScorecardId", EXTRACTED_AT)),
-    "scorecards": (("scorecardId", EXTRACTED_AT),),
+RECOMMENDED_INDEXES: dict[str, tuple[Index, ...]] = {
+    "users": (_key("id", EXTRACTED_AT),),
+    # The latest version of one call; calls by date; one rep's calls by date.
+    "calls": (_key("id", EXTRACTED_AT), _key("started"), _key("primaryUserId", "started")),
+    "extensiveCalls": (
+        _key("id", EXTRACTED_AT),
+        _key("startdatetime"),
+        # The calls of a CRM account or opportunity, by id (jsonb containment on the CRM context).
+        Index(name="context", keys=("context",), method="gin", opclass="jsonb_path_ops"),
+        # One rep's calls by date, for rep_stats.
+        Index(name="rep_startdatetime", keys=("(\"metaData\" ->> 'primaryUserId')", "startdatetime")),
+    ),
+    # The transcript of one call; the newest transcribed call, for data_status.
+    "callTranscripts": (_key("callId", EXTRACTED_AT), _key("started")),
+    "answeredScorecards": (_key("callId"), _key("answeredScorecardId", EXTRACTED_AT)),
+    "scorecards": (_key("scorecardId", EXTRACTED_AT),),
 }
 
 _NOT_IDENTIFIER = re.compile(r"[^A-Za-z0-9_]")
@@ -189,12 +219,12 @@ def recommended_index_sql(schema: str, prefix: str = "", streams: Iterable[str] 
     statements = []
     for stream in streams:
         table = table_name(stream, prefix)
-        for columns in RECOMMENDED_INDEXES[stream]:
-            # Postgres keeps 63 bytes of a name; the columns make it unique per table.
-            index = f"sophia_{table}_{'_'.join(columns)}"[:63]
-            listed = ", ".join(quote_ident(column) for column in columns)
+        for index in RECOMMENDED_INDEXES[stream]:
+            # Postgres keeps 63 bytes of a name; the index's own name makes it unique per table.
+            name = f"sophia_{table}_{index.name}"[:63]
+            using = f" USING {index.method}" if index.method != "btree" else ""
             statements.append(
-                f"CREATE INDEX IF NOT EXISTS {quote_ident(index)} "
-                f"ON {quote_ident(schema)}.{quote_ident(table)} ({listed})"
+                f"CREATE INDEX IF NOT EXISTS {quote_ident(name)} "
+                f"ON {quote_ident(schema)}.{quote_ident(table)}{using} ({index.key_sql()})"
             )
     return statements

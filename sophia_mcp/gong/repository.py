@@ -25,6 +25,7 @@ from sophia_mcp.gong.models import (
     RepStats,
     SchemaReport,
     TranscriptPage,
+    UserDetail,
     UserPage,
 )
 from sophia_mcp.gong.queries.accounts import account_activity
@@ -33,7 +34,7 @@ from sophia_mcp.gong.queries.calls import CallFilters, search_calls
 from sophia_mcp.gong.queries.reps import rep_stats
 from sophia_mcp.gong.queries.status import data_status
 from sophia_mcp.gong.queries.transcripts import get_transcript
-from sophia_mcp.gong.queries.users import list_users
+from sophia_mcp.gong.queries.users import get_user, list_users
 from sophia_mcp.gong.schema import GongSchema, discover
 from sophia_mcp.postgres.errors import MissingTableError
 from sophia_mcp.postgres.readonly import ReadOnlyPool
@@ -68,8 +69,10 @@ class GongRepository:
             self._discovered = await discover(self._pool, self._schema_name, self._prefix)
             return self._discovered
 
-    async def describe_schema(self) -> SchemaReport:
-        return (await self.tables()).report()
+    async def describe_schema(self, *, rediscover: bool = True) -> SchemaReport:
+        """The tables and columns found and how they map to Gong's streams. Rediscovers by default:
+        this is where a user checks what the server sees now."""
+        return (await (self.refresh() if rediscover else self.tables())).report()
 
     async def search_calls(
         self,
@@ -104,6 +107,9 @@ class GongRepository:
     ) -> UserPage:
         size = arguments.limit("limit", limit, default=50, maximum=200)
         return await self._run(lambda schema: list_users(self._pool, schema, query, active, size, cursor))
+
+    async def get_user(self, user_id: str) -> UserDetail:
+        return await self._run(lambda schema: get_user(self._pool, schema, user_id))
 
     async def account_activity(
         self, account: str, *, since: Moment = None, until: Moment = None, limit: int | None = None

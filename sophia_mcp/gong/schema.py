@@ -18,6 +18,33 @@ from sophia_mcp.postgres.readonly import ReadOnlyPool
 
 _NUMERIC_TYPES = frozenset({"bigint", "integer", "smallint", "numeric"})
 
+# What each stream feeds, for the schema report (and so a user knows what enabling it brings).
+USED_BY: dict[str, tuple[str, ...]] = {
+    "users": ("rep and reviewer names", "rep filter by name or email", "gong_list_users", "gong://users/{user_id}"),
+    "calls": ("gong_search_calls", "call metadata in gong_get_call"),
+    "extensiveCalls": (
+        "parties, CRM account and opportunities, brief, topics, trackers and stats in gong_get_call",
+        "account and opportunity filters of gong_search_calls",
+        "gong_account_activity",
+        "gong_rep_stats",
+        "speaker names in transcripts",
+    ),
+    "scorecards": ("question texts of scorecards in gong_get_call",),
+    "answeredScorecards": ("scorecards in gong_get_call",),
+    "callTranscripts": ("gong_get_transcript", "gong://calls/{call_id}/transcript"),
+}
+
+RULES = (
+    "Tables are looked for in the configured schema as prefix + stream name (destination-postgres naming), "
+    "exactly first, then ignoring case.",
+    "Columns are matched to the names in Gong's stream schemas the same way; a column not found reads as empty.",
+    "A table counts only if it has its record id and the _airbyte_raw_id and _airbyte_extracted_at columns.",
+    "Append syncs keep every version of a record: the row with the newest _airbyte_extracted_at "
+    "(then _airbyte_raw_id) per id is read.",
+    "extensiveCalls.id (bigint) is compared with the text call ids of calls and callTranscripts as a number.",
+    "Accounts and opportunities come from the CRM context of extensiveCalls; speaker names from its parties.",
+)
+
 _COLUMNS_SQL = """
 SELECT table_name, column_name, data_type
 FROM information_schema.columns
@@ -85,8 +112,11 @@ class GongSchema:
         streams = []
         for stream in layout.STREAMS:
             table = self.tables.get(stream)
+            used_by = list(USED_BY[stream])
             if table is None:
-                streams.append(StreamMapping(stream=stream, found=False, problem=self.problems[stream]))
+                streams.append(
+                    StreamMapping(stream=stream, found=False, problem=self.problems[stream], used_by=used_by)
+                )
                 continue
             renamed = {name: actual for name, actual in table.columns.items() if name != actual}
             streams.append(
@@ -94,11 +124,14 @@ class GongSchema:
                     stream=stream,
                     found=True,
                     table=f"{table.schema}.{table.name}",
+                    key=table.key,
+                    columns=dict(table.types),
                     renamed=renamed or None,
                     missing_columns=table.missing_columns or None,
+                    used_by=used_by,
                 )
             )
-        return SchemaReport(schema_name=self.schema, prefix=self.prefix or None, streams=streams)
+        return SchemaReport(schema_name=self.schema, prefix=self.prefix or None, streams=streams, rules=list(RULES))
 
 
 async def discover(pool: ReadOnlyPool, schema: str = "public", prefix: str = "") -> GongSchema:

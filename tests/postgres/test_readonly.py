@@ -150,3 +150,23 @@ async def test_an_unknown_database_says_so(probe_url):
 def test_describe_target_keeps_host_port_and_database_only():
     assert describe_target("postgresql://u:pw@db.example.test:6543/gong?sslmode=require") == "db.example.test:6543/gong"
     assert describe_target("postgresql://postgres:@/postgres?host=/tmp/pg") == "/tmp/pg/postgres"
+
+
+async def test_transactions_end_after_the_answer_and_connections_come_back(probe_url):
+    """A unit of work ends (ROLLBACK, release) in the background: the next one on a pool of one
+    still gets a connection that is out of its transaction, and a cancelled query gives its back."""
+    async with ReadOnlyPool(probe_url, statement_timeout_ms=2000, max_size=1) as pool:
+        for n in range(20):
+            assert await pool.fetchval("SELECT $1::int", n) == n
+            assert await pool.fetchval("SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction'") == 0
+        task = asyncio.ensure_future(pool.fetch("SELECT pg_sleep(5)"))
+        await asyncio.sleep(0.2)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        started = time.monotonic()
+        await pool.settle()
+        assert await pool.fetchval("SELECT 1") == 1
+        assert time.monotonic() - started < 2
+        assert await pool.fetchval("SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(5)' "
+                                   "AND state = 'active'") == 0

@@ -7,7 +7,6 @@ is read once (a jsonb containment test) and summarised here.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +16,7 @@ from sophia_mcp.gong import arguments
 from sophia_mcp.gong.arguments import Moment
 from sophia_mcp.gong.errors import AmbiguousAccountError, InvalidArgumentError, NotFoundError
 from sophia_mcp.gong.models import Account, AccountActivity, CallRow, Contact, OpportunityHistory, StageSpan
-from sophia_mcp.gong.queries.common import account_of, crm_objects_of, fields, loads, number
+from sophia_mcp.gong.queries.common import account_of, crm_containment, crm_objects_of, fields, loads, number
 from sophia_mcp.gong.schema import GongSchema
 from sophia_mcp.gong.sql import Query, first_crm_id, first_crm_name, first_crm_object, full_name, is_latest
 from sophia_mcp.postgres.readonly import ReadOnlyPool, ReadOnlySession
@@ -44,10 +43,9 @@ async def account_activity(
     async with pool.session() as session:
         found = await _resolve(session, schema, wanted)
         query = Query()
-        containment = [{"objects": [{"objectType": "Account", "objectId": found.id}]}]
         where = [
             is_latest(extensive, "e"),
-            f"{extensive.col('e', 'context')} @> {query.param(json.dumps(containment), 'jsonb')}",
+            f"{extensive.col('e', 'context')} @> {query.param(crm_containment('Account', found.id), 'jsonb')}",
         ]
         if start:
             where.append(f"{extensive.col('e', 'startdatetime')} >= {query.param(start, 'timestamptz')}")
@@ -112,13 +110,18 @@ async def _resolve(session: ReadOnlySession, schema: GongSchema, wanted: str) ->
     query = Query()
     context, extracted = extensive.col("e", "context"), extensive.col("e", "_airbyte_extracted_at")
     account_id, name = first_crm_id(context, "Account"), first_crm_name(context, "Account")
+    columns = (
+        f"SELECT {account_id} AS id, {name} AS name, {extracted} AS extracted, "
+        f"{first_crm_object(context, 'Account')}::text AS account FROM {extensive.sql} e"
+    )
+    by_id = query.param(crm_containment("Account", wanted), "jsonb")
+    # By id through the CRM context's GIN index; by name (a scan) only when no account has that id.
     rows = await session.fetch(
         "SELECT id, name, count(*) AS calls, max(extracted) AS seen, "
         "(array_agg(account ORDER BY extracted DESC))[1] AS latest FROM ("
-        f"SELECT {account_id} AS id, {name} AS name, {extracted} AS extracted, "
-        f"{first_crm_object(context, 'Account')}::text AS account FROM {extensive.sql} e "
-        f"WHERE ({account_id} = {query.param(wanted, 'text')} "
-        f"OR {name} ILIKE {query.param(arguments.contains_pattern(wanted), 'text')}) AND {is_latest(extensive, 'e')}"
+        f"{columns} WHERE {context} @> {by_id} AND {is_latest(extensive, 'e')} UNION ALL "
+        f"{columns} WHERE NOT EXISTS (SELECT 1 FROM {extensive.sql} p WHERE {extensive.col('p', 'context')} @> {by_id}) "
+        f"AND {name} ILIKE {query.param(arguments.contains_pattern(wanted), 'text')} AND {is_latest(extensive, 'e')}"
         f") matched GROUP BY id, name ORDER BY calls DESC, id LIMIT {MAX_CANDIDATES + 1}",
         *query.args,
     )

@@ -8,7 +8,8 @@ from typing import Any
 from sophia_mcp.gong import arguments
 from sophia_mcp.gong.models import Account
 from sophia_mcp.gong.schema import GongSchema
-from sophia_mcp.gong.sql import Query, first_crm_id, first_crm_name, full_name, is_latest
+from sophia_mcp.gong.sql import Query, first_crm_name, full_name, is_latest
+
 
 def rep_filter(schema: GongSchema, query: Query, rep: str, user_id_expr: str) -> str:
     """`user_id_expr` is a rep given by Gong user id, or by part of a name or email (needs users)."""
@@ -23,16 +24,35 @@ def rep_filter(schema: GongSchema, query: Query, rep: str, user_id_expr: str) ->
     )
 
 
+def crm_containment(object_type: str, object_id: str) -> str:
+    """A CRM `context` holding an object of this type and id, as JSON for `@>` (which the GIN index
+    on extensiveCalls.context that the README recommends answers)."""
+    return json.dumps([{"objects": [{"objectType": object_type, "objectId": object_id}]}])
+
+
 def crm_filter(schema: GongSchema, query: Query, object_type: str, value: str, call_id_expr: str) -> str:
     """`call_id_expr` (text) is a call whose CRM context holds an Account or Opportunity given by
-    its CRM id or part of its name. Needs extensiveCalls, where the CRM context lives."""
+    its CRM id or, when no object has that id, by part of its name. Needs extensiveCalls, where the
+    CRM context lives.
+
+    An id is found by containment (an index lookup with the recommended GIN index); the name
+    branch, a scan of every call's context, runs only when no object has that id: its condition is
+    an uncorrelated NOT EXISTS, which Postgres evaluates once and uses to skip the whole branch."""
     extensive = schema.table("extensiveCalls")
     context = extensive.col("e", "context")
+    by_id = query.param(crm_containment(object_type, value), "jsonb")
+    pattern = query.param(arguments.contains_pattern(value), "text")
+    call_id = f"{extensive.col('e', 'id')}::text"
+    # DISTINCT makes Postgres build the set of matching calls first (and hash it) instead of walking
+    # every call newest first in search of the few that match: 415 ms -> 5 ms for an account with
+    # ten calls among 100,000.
     return (
-        f"{call_id_expr} IN (SELECT {extensive.col('e', 'id')}::text FROM {extensive.sql} e "
-        f"WHERE ({first_crm_id(context, object_type)} = {query.param(value, 'text')} "
-        f"OR {first_crm_name(context, object_type)} ILIKE {query.param(arguments.contains_pattern(value), 'text')}) "
-        f"AND {is_latest(extensive, 'e')})"
+        f"{call_id_expr} IN (SELECT DISTINCT matched.id FROM ("
+        f"SELECT {call_id} FROM {extensive.sql} e WHERE {context} @> {by_id} AND {is_latest(extensive, 'e')} "
+        f"UNION ALL SELECT {call_id} FROM {extensive.sql} e "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {extensive.sql} p WHERE {extensive.col('p', 'context')} @> {by_id}) "
+        f"AND {first_crm_name(context, object_type)} ILIKE {pattern} AND {is_latest(extensive, 'e')}"
+        ") matched(id))"
     )
 
 

@@ -1,11 +1,12 @@
-"""list_users: Gong users by part of a name or email, active or not, in name order."""
+"""list_users: Gong users by part of a name or email, active or not, in name order; get_user: one by id."""
 
 from __future__ import annotations
 
 from sophia_mcp.gong import arguments, cursors
-from sophia_mcp.gong.models import User, UserPage
+from sophia_mcp.gong.errors import NotFoundError
+from sophia_mcp.gong.models import User, UserDetail, UserPage
 from sophia_mcp.gong.schema import GongSchema
-from sophia_mcp.gong.sql import Query, full_name, is_latest
+from sophia_mcp.gong.sql import Query, full_name, is_latest, latest_row, newest_first
 from sophia_mcp.postgres.readonly import ReadOnlyPool
 
 CURSOR_KIND = "users"
@@ -46,3 +47,23 @@ async def list_users(
         last = rows[limit - 1]
         next_cursor = cursors.encode(CURSOR_KIND, {"n": last["sort_name"], "i": last["id"]})
     return UserPage(users=page, next_cursor=next_cursor)
+
+
+async def get_user(pool: ReadOnlyPool, schema: GongSchema, user_id: str) -> UserDetail:
+    """One user (the latest version), with the manager's name."""
+    user_id = arguments.gong_id("user_id", user_id)
+    users = schema.table("users")
+    query = Query()
+    wanted = query.param(user_id, "text")
+    manager = latest_row(users, "m", f"{users.col('m', 'id')} = {users.col('u', 'managerId')}", full_name(users, "m"))
+    sql = (
+        f"SELECT {users.col('u', 'id')} AS id, {full_name(users, 'u')} AS name, {users.col('u', 'emailAddress')} AS email, "
+        f"{users.col('u', 'title')} AS title, {users.col('u', 'active')} AS active, "
+        f"{users.col('u', 'managerId')} AS manager_id, {manager} AS manager, {users.col('u', 'created')} AS created "
+        f"FROM {users.sql} u WHERE {users.col('u', 'id')} = {wanted} "
+        f"ORDER BY {newest_first(users, 'u')} LIMIT 1"
+    )
+    row = await pool.fetchrow(sql, *query.args)
+    if row is None:
+        raise NotFoundError(f"No Gong user with id {user_id}. Use gong_list_users to find user ids.")
+    return UserDetail(**dict(row))
