@@ -187,12 +187,15 @@ class ReadOnlyPool:
         try:
             if not connection.is_closed() and connection.is_in_transaction():
                 await connection.execute("ROLLBACK", timeout=self.client_timeout_s)
+        except asyncpg.InterfaceError:
+            # The pool already took the connection back (it was lost, or the pool closed): nothing
+            # is left to end or to release.
+            return
         except QUERY_FAILURES:
             # The connection is unusable; terminating it lets the pool open a fresh one.
             connection.terminate()
-        finally:
-            if pool is not None:
-                await pool.release(connection)
+        if pool is not None:
+            await pool.release(connection)
 
 
 async def _nothing_to_reset(connection: asyncpg.Connection) -> None:
