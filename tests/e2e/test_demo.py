@@ -23,10 +23,10 @@ def demo_env() -> dict[str, str]:
     return {"SOPHIA_EMBEDDING_MODEL_PATH": str(MODEL_PATH)}
 
 
-async def test_demo_first_start_answers_every_kind_of_question(tmp_path: Path):
+async def test_demo_first_start_answers_every_kind_of_question(server_tmp: Path):
     command, _ = mcp_json_launch()
     params = stdio_params(demo_env())
-    params.args = ["demo", "--data-dir", str(tmp_path / "demo"), "--calls", DEMO_CALLS]
+    params.args = ["demo", "--data-dir", str(server_tmp / "demo"), "--calls", DEMO_CALLS]
     async with Client(params) as client:
         calls = tool_json(await client.call_tool("gong_search_calls", {"limit": 3}))["calls"]
         assert len(calls) == 3
@@ -44,8 +44,8 @@ async def test_demo_first_start_answers_every_kind_of_question(tmp_path: Path):
         assert all(stream["found"] for stream in status["streams"])
 
 
-def test_demo_second_start_reuses_its_data_and_reset_starts_over(tmp_path: Path):
-    data_dir = tmp_path / "demo"
+def test_demo_second_start_reuses_its_data_and_reset_starts_over(server_tmp: Path):
+    data_dir = server_tmp / "demo"
     run = [sys.executable, "-m", "sophia_mcp", "demo", "--data-dir", str(data_dir), "--calls", DEMO_CALLS]
     env = {**os.environ, **demo_env()}
     first = subprocess.run(run, env=env, cwd=REPO, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300)

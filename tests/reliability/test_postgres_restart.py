@@ -28,8 +28,8 @@ async def sophia_connections(admin_url: str) -> int:
         await connection.close()
 
 
-async def test_tools_recover_after_postgres_restarts(tmp_path):
-    data_dir = tmp_path / "pg"
+async def test_tools_recover_after_postgres_restarts(server_tmp):
+    data_dir = server_tmp / "pg"
     postgres = start_embedded_postgres(data_dir)
     try:
         await load_sample_data(postgres.url, calls=30, recommended_indexes=False)
