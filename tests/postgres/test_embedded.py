@@ -15,8 +15,8 @@ async def _run(url: str, sql: str) -> object:
         await connection.close()
 
 
-def test_a_second_start_on_the_same_folder_finds_the_data(tmp_path):
-    folder = tmp_path / "pgdata"
+def test_a_second_start_on_the_same_folder_finds_the_data(server_tmp):
+    folder = server_tmp / "pgdata"
     first = start_embedded_postgres(folder)
     try:
         asyncio.run(_run(first.url, "CREATE TABLE kept AS SELECT 42 AS answer"))
