@@ -166,7 +166,9 @@ def run_demo(transport: str, host: str, port: int, data_dir: Path | None, reset:
     say(instructions(transport, host, port))
     try:
         if transport == "stdio":
-            server.run("stdio")
+            from sophia_mcp.stdio_transport import run_stdio
+
+            run_stdio(server)
         else:
             import uvicorn
 

@@ -12,7 +12,9 @@ def serve(transport: str = "stdio", host: str = "127.0.0.1", port: int = 8000, s
     settings = settings or Settings()
     server = build_server(settings)
     if transport == "stdio":
-        server.run("stdio")
+        from sophia_mcp.stdio_transport import run_stdio
+
+        run_stdio(server)
         return
     import uvicorn
 
