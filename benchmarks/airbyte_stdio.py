@@ -18,8 +18,8 @@ from mcp import Client
 
 from benchmarks.stdio import percentile, simulator_process, stdio_server
 from sophia_mcp.airbyte.client import AirbyteClient
-from sophia_mcp.airbyte_sim import Simulator, create_app
-from sophia_mcp.airbyte_sim.seed import GONG_POSTGRES_CONNECTION_ID
+from sophia_mcp.sample.airbyte_sim import Simulator, create_app
+from sophia_mcp.sample.airbyte_sim.seed import GONG_POSTGRES_CONNECTION_ID
 from sophia_mcp.settings import AirbyteSettings
 
 

@@ -72,7 +72,7 @@ def _database_url(server_url: str, database: str) -> str:
 
 async def prepare(admin_url: str, calls: int, reload: bool) -> str:
     """The URL of a database holding `calls` sample calls, loading it unless a complete one is there."""
-    from sophia_mcp.gong.sample_data import load_sample_data
+    from sophia_mcp.sample.gong_data import load_sample_data
 
     database = f"sophia_bench_gong_{calls}"
     marker = f"sophia-mcp benchmark sample: {calls} calls, seed {SEED}, complete"

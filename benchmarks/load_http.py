@@ -35,7 +35,7 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
 from benchmarks.stdio import REPO, percentile, simulator_process
-from sophia_mcp.airbyte_sim.seed import (
+from sophia_mcp.sample.airbyte_sim.seed import (
     FAILING_CONNECTION_ID,
     GONG_POSTGRES_CONNECTION_ID,
     GONG_REDIS_CONNECTION_ID,
@@ -257,7 +257,7 @@ def main() -> None:
         with http_server_process(env) as (base, pid):
             # Warm up: imports, the token, keep-alive connections to the simulator.
             anyio.run(run_clients, base, token, 2, 2.0, 999_999)
-            sim_pid = child_pid("sophia_mcp.airbyte_sim")
+            sim_pid = child_pid("sophia_mcp.sample.airbyte_sim")
             rss_before, cpu_before, sim_before = rss_kib(pid), cpu_seconds(pid), cpu_seconds(sim_pid)
             own_before = own_cpu_seconds()
             started = time.monotonic()

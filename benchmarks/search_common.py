@@ -14,7 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from sophia_mcp.gong.sample_data import SampleManifest, load_sample_data
+from sophia_mcp.sample.gong_data import SampleManifest, load_sample_data
 from sophia_mcp.postgres.embedded import start_embedded_postgres
 from sophia_mcp.settings import EmbeddingSettings, PostgresSettings, QdrantSettings, Settings
 

@@ -43,8 +43,8 @@ import anyio.to_thread
 import asyncpg
 
 from benchmarks.search_common import REPO, index_settings, postgres_server, sample_database
-from sophia_mcp.gong.sample import vocabulary as words
-from sophia_mcp.gong.sample_data import SampleManifest
+from sophia_mcp.sample.gong import vocabulary as words
+from sophia_mcp.sample.gong_data import SampleManifest
 from sophia_mcp.search.embeddings.fastembed_provider import FastEmbedProvider
 from sophia_mcp.search.indexer import run_index
 from sophia_mcp.search.store import INDEX_STATE_POINT_ID, PayloadFields, QdrantSearchStore, SearchFilters, open_qdrant
@@ -62,7 +62,7 @@ class Question:
     account: str | None = None
 
 
-# Written from sophia_mcp/gong/sample/vocabulary.py: what the calls of each theme say, asked the
+# Written from sophia_mcp/sample/gong/vocabulary.py: what the calls of each theme say, asked the
 # way a manager would ask it. The first of each theme's questions avoid the theme's words; the
 # benchmark checks which ones really do.
 QUESTIONS: tuple[Question, ...] = (

@@ -41,7 +41,7 @@ def simulator_process(port: int = 18766) -> Iterator[str]:
     """The seeded Airbyte simulator in its own process: in a thread of the benchmark it would share
     the GIL with the client and add tens of milliseconds to every request."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "sophia_mcp.airbyte_sim", "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-m", "sophia_mcp.sample.airbyte_sim", "--host", "127.0.0.1", "--port", str(port)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}/v1"

@@ -1,4 +1,4 @@
-"""sophia_mcp.stdio_transport, the asyncio pipe transport, against the SDK's own stdio transport:
+"""sophia_mcp.transports.stdio, the asyncio pipe transport, against the SDK's own stdio transport:
 the same server in a real subprocess over real pipes, each behaviour checked on both."""
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from tests.e2e.conftest import REPO, mcp_json_launch
 # A server with one extra tool that print()s to stdout, run on either transport.
 SERVER = """
 import sys
-from sophia_mcp.server import build_server
-from sophia_mcp.stdio_transport import run_stdio
+from sophia_mcp.surface.server import build_server
+from sophia_mcp.transports.stdio import run_stdio
 server = build_server()
 
 @server.tool()
@@ -137,7 +137,7 @@ def test_the_installed_command_uses_the_pipe_transport():
 
 
 def test_falls_back_to_the_sdk_transport_when_stdio_is_not_a_pipe(tmp_path):
-    from sophia_mcp import stdio_transport
+    from sophia_mcp.transports import stdio as stdio_transport
 
     with open(tmp_path / "file", "wb") as regular:
         assert stdio_transport._pipe_or_socket(regular.fileno()) is None

@@ -33,7 +33,7 @@ from sophia_mcp.airbyte.models import (
     StreamProperties,
     Workspace,
 )
-from sophia_mcp.airbyte.retry import backoff_seconds, should_retry
+from sophia_mcp.retry import backoff_seconds, should_retry
 from sophia_mcp.settings import AirbyteSettings
 
 logger = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ import json
 
 import httpx
 
-from sophia_mcp.airbyte.retry import retry_after_seconds
+from sophia_mcp.retry import retry_after_seconds
 from sophia_mcp.errors import SophiaError
 
 

@@ -2,8 +2,8 @@ import httpx
 import pytest
 
 from sophia_mcp.airbyte.client import AirbyteClient
-from sophia_mcp.airbyte_sim import Simulator
-from sophia_mcp.airbyte_sim.seed import WORKSPACE_ID
+from sophia_mcp.sample.airbyte_sim import Simulator
+from sophia_mcp.sample.airbyte_sim.seed import WORKSPACE_ID
 from sophia_mcp.settings import AirbyteSettings
 
 SIM_URL = "http://airbyte.test/v1"

@@ -14,8 +14,8 @@ from sophia_mcp.airbyte.errors import (
     AirbyteResponseError,
     AirbyteUnavailableError,
 )
-from sophia_mcp.airbyte_sim import Simulator, create_app
-from sophia_mcp.airbyte_sim.seed import GONG_POSTGRES_CONNECTION_ID, WORKSPACE_ID
+from sophia_mcp.sample.airbyte_sim import Simulator, create_app
+from sophia_mcp.sample.airbyte_sim.seed import GONG_POSTGRES_CONNECTION_ID, WORKSPACE_ID
 from tests.airbyte.conftest import SleepRecorder, sim_settings
 
 pytestmark = pytest.mark.anyio

@@ -15,7 +15,7 @@ from sophia_mcp.airbyte.errors import (
     AirbyteUnavailableError,
     error_from_response,
 )
-from sophia_mcp.airbyte.retry import backoff_seconds, retry_after_seconds, should_retry
+from sophia_mcp.retry import backoff_seconds, retry_after_seconds, should_retry
 from sophia_mcp.airbyte.schedule import basic_interval, expected_interval
 
 PROBLEM = {"status": 404, "type": "https://reference.airbyte.com/reference/errors#not-found", "title": "not-found",

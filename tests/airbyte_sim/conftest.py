@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from sophia_mcp.airbyte_sim import Simulator, create_app
+from sophia_mcp.sample.airbyte_sim import Simulator, create_app
 from tests.airbyte_sim.openapi import SPEC_DIR, ApiSpec
 
 BASE_URL = "http://airbyte.test/v1"

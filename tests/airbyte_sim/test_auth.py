@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from sophia_mcp.airbyte_sim import Simulator, create_app
+from sophia_mcp.sample.airbyte_sim import Simulator, create_app
 from tests.airbyte_sim.conftest import ManualClock
 
 pytestmark = pytest.mark.anyio

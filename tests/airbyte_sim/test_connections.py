@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from sophia_mcp.airbyte_sim import Simulator
-from sophia_mcp.airbyte_sim.records import SECRET_MASK
-from sophia_mcp.airbyte_sim.seed import (
+from sophia_mcp.sample.airbyte_sim import Simulator
+from sophia_mcp.sample.airbyte_sim.records import SECRET_MASK
+from sophia_mcp.sample.airbyte_sim.seed import (
     EVERY_SIX_HOURS,
     GONG_POSTGRES_CONNECTION_ID,
     GONG_SOURCE_ID,

@@ -6,8 +6,8 @@ import anyio
 import httpx
 import pytest
 
-from sophia_mcp.airbyte_sim import Simulator
-from sophia_mcp.airbyte_sim.seed import (
+from sophia_mcp.sample.airbyte_sim import Simulator
+from sophia_mcp.sample.airbyte_sim.seed import (
     FAILING_CONNECTION_ID,
     GONG_POSTGRES_CONNECTION_ID,
     GONG_REDIS_CONNECTION_ID,

@@ -6,8 +6,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from sophia_mcp.airbyte_sim import Simulator
-from sophia_mcp.airbyte_sim.seed import GONG_POSTGRES_CONNECTION_ID, WORKSPACE_ID
+from sophia_mcp.sample.airbyte_sim import Simulator
+from sophia_mcp.sample.airbyte_sim.seed import GONG_POSTGRES_CONNECTION_ID, WORKSPACE_ID
 from tests.airbyte_sim.conftest import SpecCheckedClient
 
 pytestmark = pytest.mark.anyio

@@ -1,4 +1,4 @@
-"""The simulator as a real HTTP server: in a thread for tests, and as `python -m sophia_mcp.airbyte_sim`."""
+"""The simulator as a real HTTP server: in a thread for tests, and as `python -m sophia_mcp.sample.airbyte_sim`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import time
 import httpx
 import pytest
 
-from sophia_mcp.airbyte_sim import Simulator, serve_in_thread
+from sophia_mcp.sample.airbyte_sim import Simulator, serve_in_thread
 
 CLI_START_TIMEOUT_SECONDS = 20
 
@@ -71,7 +71,7 @@ def _wait_until_serving(base_url: str, process: subprocess.Popen) -> None:
 
 def test_the_command_line_prints_where_it_listens_and_serves_the_seed():
     port = _free_port()
-    command = [sys.executable, "-m", "sophia_mcp.airbyte_sim", "--port", str(port), "--token-lifetime", "180"]
+    command = [sys.executable, "-m", "sophia_mcp.sample.airbyte_sim", "--port", str(port), "--token-lifetime", "180"]
     process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
     try:
         banner = [process.stderr.readline() for _ in range(5)]

@@ -14,8 +14,8 @@ import pytest
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
-from sophia_mcp.airbyte_sim import Simulator
-from sophia_mcp.server import build_server
+from sophia_mcp.sample.airbyte_sim import Simulator
+from sophia_mcp.surface.server import build_server
 from sophia_mcp.settings import AirbyteSettings, Settings
 
 REPO = Path(__file__).resolve().parents[2]

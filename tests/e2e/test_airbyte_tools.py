@@ -3,8 +3,8 @@
 import pytest
 from mcp import Client
 
-from sophia_mcp.airbyte_sim import Simulator
-from sophia_mcp.airbyte_sim.seed import (
+from sophia_mcp.sample.airbyte_sim import Simulator
+from sophia_mcp.sample.airbyte_sim.seed import (
     FAILING_CONNECTION_ID,
     GONG_POSTGRES_CONNECTION_ID,
     GONG_REDIS_CONNECTION_ID,
@@ -79,8 +79,8 @@ async def test_connections_page_with_a_cursor():
     sim = Simulator.seeded(extra_connections=60)
     import httpx
 
-    from sophia_mcp.airbyte_sim import create_app
-    from sophia_mcp.server import build_server
+    from sophia_mcp.sample.airbyte_sim import create_app
+    from sophia_mcp.surface.server import build_server
     from sophia_mcp.settings import Settings
     from tests.e2e.conftest import airbyte_settings
 

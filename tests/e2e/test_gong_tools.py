@@ -19,7 +19,7 @@ import pytest
 from mcp import Client
 from mcp.shared.exceptions import MCPError
 
-from sophia_mcp.gong.sample_data import SampleManifest, load_sample_data
+from sophia_mcp.sample.gong_data import SampleManifest, load_sample_data
 from tests.e2e.conftest import error_text, stdio_params, tool_json
 from tests.fixtures.postgres import GongSample, recreate_database
 from tests.gong.test_readonly_safety import ATTACKS, table_checksums

@@ -10,8 +10,8 @@ import httpx
 import pytest
 from mcp import Client
 
-from sophia_mcp.airbyte_sim import Simulator, create_app
-from sophia_mcp.airbyte_sim.seed import (
+from sophia_mcp.sample.airbyte_sim import Simulator, create_app
+from sophia_mcp.sample.airbyte_sim.seed import (
     EVERY_SIX_HOURS,
     FAILING_CONNECTION_ID,
     GONG_CONFIGURATION,
@@ -21,9 +21,9 @@ from sophia_mcp.airbyte_sim.seed import (
     POSTGRES_DESTINATION_ID,
     WORKSPACE_ID,
 )
-from sophia_mcp.server import build_server
+from sophia_mcp.surface.server import build_server
 from sophia_mcp.settings import PipelineSettings, Settings
-from sophia_mcp.tools.airbyte import SIMULATOR_NOTE
+from sophia_mcp.surface.tools.airbyte import SIMULATOR_NOTE
 from tests.e2e.conftest import airbyte_settings, error_text, tool_json
 
 pytestmark = pytest.mark.anyio

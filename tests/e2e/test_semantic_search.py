@@ -25,8 +25,8 @@ import pytest
 from mcp import Client
 from qdrant_client import QdrantClient, models
 
-from sophia_mcp.gong.sample.calls import CallFacts
-from sophia_mcp.gong.sample_data import SampleManifest, load_sample_data
+from sophia_mcp.sample.gong.calls import CallFacts
+from sophia_mcp.sample.gong_data import SampleManifest, load_sample_data
 from sophia_mcp.search.embeddings.fastembed_provider import FastEmbedProvider
 from sophia_mcp.search.chunking import chunk_call
 from tests.e2e.conftest import REPO, error_text, mcp_json_launch, stdio_params, tool_json

@@ -3,7 +3,7 @@
 import pytest
 from mcp import Client
 
-from sophia_mcp.server import build_server
+from sophia_mcp.surface.server import build_server
 from sophia_mcp.settings import Settings
 
 pytestmark = pytest.mark.anyio

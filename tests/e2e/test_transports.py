@@ -17,10 +17,10 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from sophia_mcp.airbyte_sim import Simulator
-from sophia_mcp.airbyte_sim.seed import GONG_POSTGRES_CONNECTION_ID
-from sophia_mcp.http.app import UnsafeBindError, build_http_app
-from sophia_mcp.server import build_server
+from sophia_mcp.sample.airbyte_sim import Simulator
+from sophia_mcp.sample.airbyte_sim.seed import GONG_POSTGRES_CONNECTION_ID
+from sophia_mcp.transports.http import UnsafeBindError, build_http_app
+from sophia_mcp.surface.server import build_server
 from sophia_mcp.settings import HttpSettings, Settings
 from tests.e2e.conftest import REPO, error_text, mcp_json_launch, stdio_params, tool_json
 

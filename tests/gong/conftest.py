@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from sophia_mcp.gong.repository import GongRepository
-from sophia_mcp.gong.sample_data import SampleManifest, load_sample_data
+from sophia_mcp.sample.gong_data import SampleManifest, load_sample_data
 from sophia_mcp.postgres.readonly import ReadOnlyPool
 
 from tests.fixtures.postgres import GongSample, recreate_database

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sophia_mcp.gong.errors import InvalidArgumentError, NotFoundError
-from sophia_mcp.gong.sample_data import THEMES_BY_KEY
+from sophia_mcp.sample.gong_data import THEMES_BY_KEY
 
 pytestmark = pytest.mark.anyio
 

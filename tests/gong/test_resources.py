@@ -14,10 +14,10 @@ from mcp.shared.exceptions import MCPError
 
 from sophia_mcp.gong.errors import InvalidArgumentError, NotFoundError
 from sophia_mcp.gong.repository import GongRepository
-from sophia_mcp.gong.sample_data import load_sample_data
+from sophia_mcp.sample.gong_data import load_sample_data
 from sophia_mcp.postgres.readonly import ReadOnlyPool
-from sophia_mcp.resources import TRANSCRIPT_RESOURCE_CHARS
-from sophia_mcp.server import build_server
+from sophia_mcp.surface.resources import TRANSCRIPT_RESOURCE_CHARS
+from sophia_mcp.surface.server import build_server
 from sophia_mcp.settings import PostgresSettings, Settings
 from tests.fixtures.postgres import GongSample, recreate_database
 from tests.gong.conftest import PARTIAL_PREFIX, PARTIAL_SCHEMA

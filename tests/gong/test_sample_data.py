@@ -9,7 +9,7 @@ import asyncpg
 import pytest
 
 from sophia_mcp.gong import layout
-from sophia_mcp.gong.sample_data import THEMES, load_sample_data
+from sophia_mcp.sample.gong_data import THEMES, load_sample_data
 from tests.fixtures.postgres import recreate_database
 
 pytestmark = pytest.mark.anyio

@@ -6,7 +6,7 @@ import asyncpg
 import pytest
 
 from sophia_mcp.gong.errors import InvalidArgumentError, NotFoundError
-from sophia_mcp.gong.sample_data import THEMES_BY_KEY
+from sophia_mcp.sample.gong_data import THEMES_BY_KEY
 
 pytestmark = pytest.mark.anyio
 

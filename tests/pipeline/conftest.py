@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from sophia_mcp.airbyte.client import AirbyteClient
-from sophia_mcp.airbyte_sim import Simulator, create_app
-from sophia_mcp.airbyte_sim.seed import GONG_CONFIGURATION, GONG_SOURCE_ID, GONG_SOURCE_NAME, WORKSPACE_ID, WORKSPACE_NAME
+from sophia_mcp.sample.airbyte_sim import Simulator, create_app
+from sophia_mcp.sample.airbyte_sim.seed import GONG_CONFIGURATION, GONG_SOURCE_ID, GONG_SOURCE_NAME, WORKSPACE_ID, WORKSPACE_NAME
 from sophia_mcp.pipeline.plan import PipelinePlanner
 from sophia_mcp.settings import (
     AirbyteSettings,

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from sophia_mcp.airbyte_sim import Simulator
+from sophia_mcp.sample.airbyte_sim import Simulator
 from tests.pipeline.conftest import fast_sim, writes
 
 POSTGRES_URL = "postgresql://airbyte_writer:cl1-s3cret@db.example.test/sophia"

@@ -7,10 +7,10 @@ import logging
 import pytest
 
 from sophia_mcp.airbyte.errors import AirbyteError
-from sophia_mcp.airbyte_sim import catalog
-from sophia_mcp.airbyte_sim.catalog import INCREMENTAL_MODES, StreamSpec
-from sophia_mcp.airbyte_sim.problems import ProblemError
-from sophia_mcp.airbyte_sim.seed import (
+from sophia_mcp.sample.airbyte_sim import catalog
+from sophia_mcp.sample.airbyte_sim.catalog import INCREMENTAL_MODES, StreamSpec
+from sophia_mcp.sample.airbyte_sim.problems import ProblemError
+from sophia_mcp.sample.airbyte_sim.seed import (
     DAILY_AT_TWO,
     EVERY_SIX_HOURS,
     GONG_CONFIGURATION,
@@ -22,7 +22,7 @@ from sophia_mcp.airbyte_sim.seed import (
     REDIS_DESTINATION_ID,
     WORKSPACE_ID,
 )
-from sophia_mcp.pipeline.cli import render_plan
+from sophia_mcp.cli.pipeline import render_plan
 from sophia_mcp.pipeline.plan import PipelinePlan
 from tests.pipeline.conftest import fast_sim, gong_only_sim, planner, writes
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from sophia_mcp.airbyte_sim.seed import (
+from sophia_mcp.sample.airbyte_sim.seed import (
     FAILING_CONNECTION_ID,
     GONG_POSTGRES_CONNECTION_ID,
     GONG_REDIS_CONNECTION_ID,
     WORKSPACE_ID,
 )
-from sophia_mcp.pipeline.cli import render_outcomes
+from sophia_mcp.cli.pipeline import render_outcomes
 from sophia_mcp.pipeline.sync_all import sync_all
 from tests.pipeline.conftest import airbyte_client, fast_sim, sophia_settings
 

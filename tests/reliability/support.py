@@ -24,8 +24,8 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp_types import CallToolResult, Tool
 
-from sophia_mcp.airbyte_sim import Simulator, create_app
-from sophia_mcp.airbyte_sim.seed import (
+from sophia_mcp.sample.airbyte_sim import Simulator, create_app
+from sophia_mcp.sample.airbyte_sim.seed import (
     FAILING_CONNECTION_ID,
     GONG_POSTGRES_CONNECTION_ID,
     GONG_REDIS_CONNECTION_ID,
@@ -34,7 +34,7 @@ from sophia_mcp.airbyte_sim.seed import (
     REDIS_DESTINATION_ID,
     WORKSPACE_ID,
 )
-from sophia_mcp.server import build_server
+from sophia_mcp.surface.server import build_server
 from sophia_mcp.settings import (
     AirbyteSettings,
     EmbeddingSettings,

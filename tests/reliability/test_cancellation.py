@@ -13,8 +13,8 @@ import pytest
 from mcp import Client
 from mcp.shared.exceptions import MCPError
 
-from sophia_mcp.airbyte_sim import Simulator
-from sophia_mcp.airbyte_sim.seed import GONG_POSTGRES_CONNECTION_ID
+from sophia_mcp.sample.airbyte_sim import Simulator
+from sophia_mcp.sample.airbyte_sim.seed import GONG_POSTGRES_CONNECTION_ID
 from tests.e2e.conftest import stdio_params, tool_json
 from tests.reliability.support import fast_sim, http_client, http_server, served
 

@@ -20,9 +20,9 @@ from mcp.client.stdio import stdio_client
 from mcp.shared.exceptions import MCPError
 
 from sophia_mcp.airbyte.client import AirbyteClient
-from sophia_mcp.airbyte_sim import Simulator
-from sophia_mcp.airbyte_sim.seed import GONG_POSTGRES_CONNECTION_ID
-from sophia_mcp.server import build_server
+from sophia_mcp.sample.airbyte_sim import Simulator
+from sophia_mcp.sample.airbyte_sim.seed import GONG_POSTGRES_CONNECTION_ID
+from sophia_mcp.surface.server import build_server
 from sophia_mcp.settings import Settings
 from tests.e2e.conftest import REPO, mcp_json_launch, stdio_params
 from tests.reliability.support import (

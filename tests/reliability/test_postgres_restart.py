@@ -7,9 +7,9 @@ import asyncpg
 import pytest
 from mcp import Client
 
-from sophia_mcp.gong.sample_data import load_sample_data
+from sophia_mcp.sample.gong_data import load_sample_data
 from sophia_mcp.postgres.embedded import start_embedded_postgres
-from sophia_mcp.server import build_server
+from sophia_mcp.surface.server import build_server
 from sophia_mcp.settings import PostgresSettings, Settings
 from tests.e2e.conftest import error_text, tool_json
 

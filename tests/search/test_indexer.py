@@ -15,7 +15,7 @@ import asyncpg
 import pytest
 from qdrant_client import QdrantClient, models
 
-from sophia_mcp.gong.sample_data import load_sample_data
+from sophia_mcp.sample.gong_data import load_sample_data
 from sophia_mcp.gong.layout import CALL_TRANSCRIPTS, EXTENSIVE_CALLS, create_table_sql, quote_ident, table_name
 from sophia_mcp.search.embeddings.fastembed_provider import FastEmbedProvider
 from sophia_mcp.search.indexer import (

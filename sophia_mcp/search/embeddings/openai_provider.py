@@ -8,7 +8,7 @@ import anyio
 import httpx
 from pydantic import SecretStr
 
-from sophia_mcp.airbyte.retry import RETRYABLE_STATUSES, backoff_seconds, retry_after_seconds
+from sophia_mcp.retry import RETRYABLE_STATUSES, backoff_seconds, retry_after_seconds
 from sophia_mcp.search.embeddings.base import EmbeddingError
 
 # Well under every known endpoint's per-request input limit (OpenAI allows 2048).

@@ -1,8 +1,0 @@
-"""An Airbyte public API simulator (api.yaml), the stand-in for Airbyte in tests and the offline demo."""
-
-from sophia_mcp.airbyte_sim.app import create_app
-from sophia_mcp.airbyte_sim.faults import FaultPlan
-from sophia_mcp.airbyte_sim.server import serve_in_thread
-from sophia_mcp.airbyte_sim.state import Simulator
-
-__all__ = ["FaultPlan", "Simulator", "create_app", "serve_in_thread"]

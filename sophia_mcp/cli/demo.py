@@ -1,0 +1,172 @@
+"""`sophia-mcp demo`: the whole product on one machine with nothing configured.
+
+An embedded Postgres (pgserver) with sample Gong data in Airbyte's exact layout, read through a
+SELECT-only role; an embedded Qdrant store indexed from it; the Airbyte simulator (in process) with
+the Sophia pipeline half set up; then the MCP server on stdio or HTTP. Everything lives in one data
+folder, so a second start reuses it; `--reset` starts over.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import anyio
+import asyncpg
+import httpx
+
+from sophia_mcp.errors import SophiaError
+from sophia_mcp.settings import (
+    AirbyteSettings,
+    EmbeddingSettings,
+    HttpSettings,
+    PipelineSettings,
+    PostgresSettings,
+    QdrantSettings,
+    Settings,
+)
+from sophia_mcp.transports import Transport, run
+
+DEMO_DATABASE = "gong_demo"
+READER_ROLE = "sophia_reader"
+SIMULATOR_URL = "http://airbyte-simulator.local/v1"
+DEFAULT_CALLS = 400
+
+
+def default_data_dir() -> Path:
+    return Path.home() / ".sophia-mcp" / "demo"
+
+
+def say(message: str) -> None:
+    # stdout carries MCP on stdio: everything for the person goes to stderr.
+    print(message, file=sys.stderr, flush=True)
+
+
+def with_database(url: str, database: str, user: str | None = None) -> str:
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if user is not None:
+        netloc = user + "@" + netloc.split("@", 1)[-1]
+    return urlunsplit(parts._replace(netloc=netloc, path=f"/{database}"))
+
+
+async def prepare_database(admin_url: str, calls: int) -> tuple[str, bool]:
+    """Create and fill the demo database unless it is there; return the reader's URL and whether it was new."""
+    admin = await asyncpg.connect(admin_url)
+    try:
+        exists = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", DEMO_DATABASE)
+        if not exists:
+            await admin.execute(f'CREATE DATABASE "{DEMO_DATABASE}"')
+        if not await admin.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", READER_ROLE):
+            await admin.execute(f'CREATE ROLE "{READER_ROLE}" LOGIN')
+    finally:
+        await admin.close()
+    database_url = with_database(admin_url, DEMO_DATABASE)
+    created = False
+    connection = await asyncpg.connect(database_url)
+    try:
+        has_calls = await connection.fetchval("SELECT to_regclass('public.calls') IS NOT NULL")
+    finally:
+        await connection.close()
+    if not has_calls:
+        from sophia_mcp.sample.gong_data import load_sample_data
+
+        await load_sample_data(database_url, calls=calls)
+        created = True
+    connection = await asyncpg.connect(database_url)
+    try:
+        # The server reads through a role that can do nothing but SELECT, as the README asks of users.
+        await connection.execute(f'GRANT USAGE ON SCHEMA public TO "{READER_ROLE}"')
+        await connection.execute(f'GRANT SELECT ON ALL TABLES IN SCHEMA public TO "{READER_ROLE}"')
+    finally:
+        await connection.close()
+    return with_database(admin_url, DEMO_DATABASE, READER_ROLE), created
+
+
+@dataclass
+class Demo:
+    settings: Settings
+    transport: httpx.AsyncBaseTransport
+    postgres: object
+
+
+def build_settings(reader_url: str, data_dir: Path, sim_client_id: str, sim_client_secret: str) -> Settings:
+    embedding = EmbeddingSettings()
+    return Settings(
+        airbyte=AirbyteSettings(
+            AIRBYTE_API_URL=SIMULATOR_URL,
+            AIRBYTE_CLIENT_ID=sim_client_id,
+            AIRBYTE_CLIENT_SECRET=sim_client_secret,
+            SOPHIA_AIRBYTE_SIMULATED=True,
+            SOPHIA_AIRBYTE_POLL_INTERVAL=0.5,
+        ),
+        postgres=PostgresSettings(SOPHIA_POSTGRES_URL=reader_url),
+        qdrant=QdrantSettings(QDRANT_PATH=data_dir / "qdrant"),
+        embedding=embedding,
+        http=HttpSettings(),
+        pipeline=PipelineSettings(),
+    )
+
+
+async def prepare(data_dir: Path, calls: int) -> Demo:
+    from sophia_mcp.sample.airbyte_sim import Simulator, create_app
+    from sophia_mcp.postgres.embedded import start_embedded_postgres
+
+    started = time.monotonic()
+    say(f"sophia-mcp demo: data folder {data_dir}")
+    postgres = start_embedded_postgres(data_dir / "postgres")
+    reader_url, created = await prepare_database(postgres.url, calls)
+    say(f"  Postgres: embedded, database {DEMO_DATABASE} " + (f"(generated {calls} sample calls)" if created else "(reused)"))
+    simulator = Simulator.seeded(half_pipeline=True, job_pending_seconds=1.0, job_running_seconds=8.0)
+    settings = build_settings(reader_url, data_dir, simulator.client_id, simulator.client_secret)
+    try:
+        from sophia_mcp.cli.index import describe, index_once
+
+        report = await index_once(settings, batch_calls=32)
+        say(f"  Qdrant: embedded at {data_dir / 'qdrant'}; {describe(report)}")
+    except SophiaError as exc:
+        say(f"  Qdrant: semantic search unavailable ({exc}); every other tool works.")
+    say("  Airbyte: the Sophia simulator (not a real Airbyte), with the pipeline half set up")
+    say(f"  ready in {time.monotonic() - started:.1f} s")
+    return Demo(settings=settings, transport=httpx.ASGITransport(app=create_app(simulator)), postgres=postgres)
+
+
+def instructions(transport: str, host: str, port: int) -> str:
+    if transport == "http":
+        connect = (
+            f"  MCP endpoint: http://{host}:{port}/mcp (streamable HTTP; health at /healthz)\n"
+            f"  Inspector:    npx @modelcontextprotocol/inspector  →  Transport 'Streamable HTTP', URL http://{host}:{port}/mcp"
+        )
+    else:
+        connect = (
+            "  Inspector:    npx @modelcontextprotocol/inspector sophia-mcp demo\n"
+            '  Assistant:    in mcp.json, {"command": "sophia-mcp", "args": ["demo"]}'
+        )
+    return (
+        "Connect:\n" + connect + "\n"
+        "Ask first:\n"
+        "  1. Which of our calls last month had pricing objections, and how did the reps answer?  (gong_semantic_search)\n"
+        "  2. Brief me on our latest call with the biggest account.  (gong_search_calls, gong_get_call)\n"
+        "  3. Is the Gong pipeline healthy? Set it up if it is not.  (pipeline_health_report, airbyte_setup_pipeline)"
+    )
+
+
+def run_demo(transport: Transport, host: str, port: int, data_dir: Path | None, reset: bool, calls: int) -> int:
+    from sophia_mcp.surface.server import build_server
+
+    data_dir = (data_dir or default_data_dir()).expanduser().resolve()
+    if reset and data_dir.exists():
+        shutil.rmtree(data_dir)
+        say(f"sophia-mcp demo: removed {data_dir}")
+    demo = anyio.run(prepare, data_dir, calls)
+    server = build_server(demo.settings, airbyte_transport=demo.transport)
+    say(instructions(transport, host, port))
+    try:
+        run(server, transport, http=demo.settings.http, host=host, port=port)
+    finally:
+        demo.postgres.stop()
+    return 0

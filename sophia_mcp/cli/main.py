@@ -1,0 +1,101 @@
+"""`sophia-mcp`: serve (stdio by default, or streamable HTTP), check, demo, index, pipeline."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from sophia_mcp.errors import SophiaError
+
+
+def _configure_logging() -> None:
+    # stdout carries the MCP protocol on stdio: every log line goes to stderr.
+    level = os.environ.get("SOPHIA_LOG_LEVEL", "WARNING").upper()
+    logging.basicConfig(stream=sys.stderr, level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLevelName(level)))
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sophia-mcp", description=__doc__)
+    commands = parser.add_subparsers(dest="command")
+
+    serve = commands.add_parser("serve", help="run the MCP server (default: stdio)")
+    serve.add_argument("--transport", choices=["stdio", "http"], default="stdio")
+    serve.add_argument("--host", default="127.0.0.1", help="HTTP: address to listen on")
+    serve.add_argument("--port", type=int, default=8000, help="HTTP: port to listen on")
+
+    commands.add_parser("check", help="show the configuration (never a secret) and whether each backend answers")
+
+    demo = commands.add_parser("demo", help="embedded Postgres + Qdrant with sample Gong data and the Airbyte simulator")
+    demo.add_argument("--transport", choices=["stdio", "http"], default="stdio")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8000)
+    demo.add_argument("--data-dir", type=Path, help="where the demo keeps its data (default ~/.sophia-mcp/demo)")
+    demo.add_argument("--reset", action="store_true", help="delete the data folder and start over")
+    demo.add_argument("--calls", type=int, default=400, help="sample calls to generate on first start")
+
+    index = commands.add_parser("index", help="embed Gong calls and transcripts from Postgres into Qdrant")
+    index.add_argument("--batch", type=int, default=32, help="calls per batch (progress is saved after each)")
+
+    pipeline = commands.add_parser("pipeline", help="plan, apply or sync the Sophia pipeline in Airbyte")
+    pipeline.add_argument("action", choices=["plan", "apply", "sync"])
+    pipeline.add_argument("--name", dest="name_contains", help="sync: only connections whose name contains this")
+    return parser
+
+
+def _describe(error: dict) -> str:
+    where = ".".join(str(part) for part in error.get("loc", ()))
+    message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+    return f"{where}: {message}" if where else message
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    _configure_logging()
+    command = args.command or "serve"
+    try:
+        if command == "serve":
+            from sophia_mcp.cli.serve import serve
+
+            serve(transport=getattr(args, "transport", "stdio"), host=getattr(args, "host", "127.0.0.1"), port=getattr(args, "port", 8000))
+            return 0
+        if command == "check":
+            from sophia_mcp.cli.check import run_check
+
+            return run_check()
+        if command == "demo":
+            from sophia_mcp.cli.demo import run_demo
+
+            return run_demo(args.transport, args.host, args.port, args.data_dir, args.reset, args.calls)
+        if command == "index":
+            from sophia_mcp.cli.index import run_index_command
+
+            return run_index_command(args.batch)
+        if command == "pipeline":
+            from sophia_mcp.cli.pipeline import run_pipeline
+
+            return run_pipeline(args.action, args.name_contains)
+    except KeyboardInterrupt:
+        return 130
+    except SophiaError as exc:
+        print(f"sophia-mcp: {exc}", file=sys.stderr)
+        return 1
+    except ValidationError as exc:
+        # Only the messages: pydantic's own text repeats the input values, secrets included.
+        problems = "; ".join(_describe(error) for error in exc.errors(include_input=False, include_url=False))
+        print(f"sophia-mcp: configuration error: {problems}", file=sys.stderr)
+        return 2
+    except ValueError as exc:
+        # Settings that fail validation: say which, without a traceback.
+        print(f"sophia-mcp: configuration error: {exc}", file=sys.stderr)
+        return 2
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,1 +1,0 @@
-"""Pieces of the sample data generator; `sophia_mcp.gong.sample_data` is its entry point."""

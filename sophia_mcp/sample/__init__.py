@@ -1,0 +1,1 @@
+"""Demo-only parts: the Airbyte API simulator and the sample Gong data generator."""

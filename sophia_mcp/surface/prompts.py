@@ -1,0 +1,70 @@
+"""Prompts: ready-made instructions that walk an assistant through the tools for common questions."""
+
+from typing import Annotated
+
+from mcp.server import MCPServer
+from pydantic import Field
+
+from sophia_mcp.surface.context import AppContext
+
+
+def call_brief(call_id: Annotated[str, Field(description="The Gong call id.")]) -> str:
+    """Brief me on one Gong call before a follow-up."""
+    return (
+        f"Prepare a brief of Gong call {call_id}.\n"
+        f"1. Call gong_get_call with call_id={call_id!r}: who took part, the account and opportunity (stage, amount), "
+        "the brief, key points, topics, trackers and outcome.\n"
+        "2. Call gong_get_transcript for the passages behind the key points and any objection; quote them with "
+        "speaker and m:ss offset.\n"
+        "3. Write: context (account, opportunity, people), what the customer wants, objections and how they were "
+        "handled, commitments and next steps, and risks. Keep it under 250 words and cite offsets."
+    )
+
+
+def account_review(account: Annotated[str, Field(description="A CRM account id or name.")]) -> str:
+    """Review everything that happened with one account."""
+    return (
+        f"Review the account {account!r}.\n"
+        f"1. Call gong_account_activity with account={account!r} (widen `since` if there is little): calls over "
+        "time, the people on them, and how each opportunity's stage moved.\n"
+        "2. For the two or three most recent or most important calls, call gong_get_call.\n"
+        f"3. Call gong_semantic_search with account={account!r} for objections, competitors and pricing "
+        "concerns.\n"
+        "4. Write: relationship timeline, stakeholders (who is engaged, who went quiet), opportunity status, "
+        "open concerns with quotes and call ids, and recommended next steps."
+    )
+
+
+def rep_coaching(rep: Annotated[str, Field(description="A Gong user id, or the rep's name or email.")]) -> str:
+    """Coaching notes for one rep from their recent calls."""
+    return (
+        f"Write coaching notes for the rep {rep!r}.\n"
+        f"1. Call gong_rep_stats (last 30 days) and find {rep!r}; compare talk ratio, questions per call, "
+        "longest monologue and patience with the team's median from the same result.\n"
+        f"2. Call gong_search_calls with rep={rep!r} for the recent calls, and gong_get_call on three of them "
+        "for scorecards and outcomes.\n"
+        "3. Use gong_get_transcript to find one moment done well and one to improve, with offsets.\n"
+        "4. Write three strengths and three specific things to practise, each backed by a figure or a quote."
+    )
+
+
+def pipeline_health_report() -> str:
+    """Check that the Airbyte pipeline delivers fresh Gong data, and say what to fix."""
+    return (
+        "Report on the health of the Gong data pipeline.\n"
+        "1. Call airbyte_health: is the API reachable, which connections failed their last job or are late.\n"
+        "2. Call airbyte_list_connections, and airbyte_list_jobs for any connection that failed (what failed, when, "
+        "how often).\n"
+        "3. Call gong_data_status: for each stream, did rows arrive, how old is the newest "
+        "_airbyte_extracted_at and the newest call. Compare with the last successful sync of the Postgres "
+        "connection: a succeeded job with stale tables means the sync wrote nothing new.\n"
+        "4. Call airbyte_setup_pipeline (plan only) to see whether the pipeline drifted from the Sophia design.\n"
+        "5. Write a short report: status per connection and stream (OK / late / failing / missing), the likely "
+        "cause, and the next action (e.g. airbyte_trigger_sync, enable a stream, fix credentials). Do not trigger "
+        "syncs unless asked."
+    )
+
+
+def register(server: MCPServer[AppContext]) -> None:
+    for prompt in (call_brief, account_review, rep_coaching, pipeline_health_report):
+        server.prompt()(prompt)

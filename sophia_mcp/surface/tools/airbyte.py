@@ -1,0 +1,386 @@
+"""The Airbyte tools: thin wrappers that validate, call the Airbyte client, and shape compact results."""
+
+from typing import Annotated, Literal
+
+from mcp.server import MCPServer
+from mcp.server.mcpserver import Context
+from mcp_types import CallToolResult, ToolAnnotations
+from pydantic import BaseModel, Field
+
+from sophia_mcp.airbyte.models import Connection, Job
+from sophia_mcp.airbyte.status import HealthReport, health_report, last_jobs
+from sophia_mcp.airbyte.waiting import wait_for_job
+from sophia_mcp.surface.context import AppContext, app_context
+from sophia_mcp.surface.tools.shaping import add_tools, compact, cursor_from_offset, offset_from_cursor, tool_errors
+
+SIMULATOR_NOTE = "This Airbyte is the Sophia simulator (demo data), not a real Airbyte."
+
+READ = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True)
+
+Limit = Annotated[int, Field(ge=1, le=100, description="Items per page (1-100).")]
+Cursor = Annotated[str | None, Field(description="`next_cursor` from the previous page; omit for the first page.")]
+WorkspaceId = Annotated[
+    str | None, Field(description="Workspace to list; defaults to AIRBYTE_WORKSPACE_ID, else every workspace visible.")
+]
+ConnectionId = Annotated[str, Field(min_length=1, max_length=64, description="A connectionId from airbyte_list_connections.")]
+JobId = Annotated[int, Field(ge=0, description="A jobId from airbyte_list_jobs or airbyte_trigger_sync.")]
+
+
+class JobRow(BaseModel):
+    id: int
+    connection_id: str
+    type: str
+    status: str
+    started: str
+    updated: str | None = None
+    duration: str | None = None
+    rows: int | None = None
+    bytes: int | None = None
+
+    @classmethod
+    def of(cls, job: Job) -> "JobRow":
+        return cls(
+            id=job.job_id,
+            connection_id=job.connection_id,
+            type=job.job_type,
+            status=job.status,
+            started=job.start_time,
+            updated=job.last_updated_at,
+            duration=job.duration,
+            rows=job.rows_synced,
+            bytes=job.bytes_synced,
+        )
+
+
+class WorkspaceRow(BaseModel):
+    id: str
+    name: str
+
+
+class SourceRow(BaseModel):
+    id: str
+    name: str
+    type: str
+
+
+class DestinationRow(BaseModel):
+    id: str
+    name: str
+    type: str
+
+
+class ConnectionRow(BaseModel):
+    id: str
+    name: str
+    status: str
+    schedule: str
+    source_id: str
+    destination_id: str
+    streams: int
+    last_job: JobRow | None = None
+
+
+class StreamRow(BaseModel):
+    name: str
+    sync_mode: str | None = None
+    cursor: list[str] | None = None
+    primary_key: list[list[str]] | None = None
+
+
+class ConnectionDetail(BaseModel):
+    id: str
+    name: str
+    status: str
+    schedule: str
+    workspace_id: str
+    source_id: str
+    destination_id: str
+    prefix: str | None = None
+    streams: list[StreamRow]
+    recent_jobs: list[JobRow]
+    note: str | None = None
+
+
+class WorkspaceList(BaseModel):
+    items: list[WorkspaceRow]
+    next_cursor: str | None = None
+    note: str | None = None
+
+
+class SourceList(BaseModel):
+    items: list[SourceRow]
+    next_cursor: str | None = None
+    note: str | None = None
+
+
+class DestinationList(BaseModel):
+    items: list[DestinationRow]
+    next_cursor: str | None = None
+    note: str | None = None
+
+
+class ConnectionList(BaseModel):
+    items: list[ConnectionRow]
+    next_cursor: str | None = None
+    note: str | None = None
+
+
+class JobList(BaseModel):
+    items: list[JobRow]
+    next_cursor: str | None = None
+    note: str | None = None
+
+
+class JobResult(BaseModel):
+    job: JobRow
+    message: str | None = None
+    note: str | None = None
+
+
+class TriggerResult(BaseModel):
+    job: JobRow
+    started_new: bool
+    finished: bool
+    message: str
+    note: str | None = None
+
+
+class Health(HealthReport):
+    note: str | None = None
+
+
+def schedule_text(connection: Connection) -> str:
+    schedule = connection.schedule
+    if schedule.schedule_type == "cron" and schedule.cron_expression:
+        return f"cron {schedule.cron_expression} UTC"
+    if schedule.schedule_type == "basic" and schedule.basic_timing:
+        return schedule.basic_timing
+    return schedule.schedule_type
+
+
+def _note(app: AppContext) -> str | None:
+    return SIMULATOR_NOTE if app.settings.airbyte.simulated else None
+
+
+def _workspaces(app: AppContext, workspace_id: str | None) -> list[str] | None:
+    chosen = workspace_id or app.settings.airbyte.workspace_id
+    return [chosen] if chosen else None
+
+
+@tool_errors
+async def airbyte_health(ctx: Context) -> Annotated[CallToolResult, Health]:
+    """Check Airbyte end to end: API reachable, token obtained, workspace resolved, counts of sources,
+    destinations and connections, connections whose last job failed, and connections late for their schedule."""
+    app = app_context(ctx)
+    report = await health_report(app.airbyte, app.settings.airbyte.workspace_id)
+    return compact(Health(**report.model_dump(), note=_note(app)))
+
+
+@tool_errors
+async def airbyte_list_workspaces(ctx: Context, limit: Limit = 20, cursor: Cursor = None) -> Annotated[CallToolResult, WorkspaceList]:
+    """List the Airbyte workspaces these credentials can see."""
+    app = app_context(ctx)
+    page = await app.airbyte.list_workspaces(limit=limit, offset=offset_from_cursor(cursor))
+    items = [WorkspaceRow(id=w.workspace_id, name=w.name) for w in page.items]
+    return compact(WorkspaceList(items=items, next_cursor=cursor_from_offset(page.next_offset), note=_note(app)))
+
+
+@tool_errors
+async def airbyte_list_sources(
+    ctx: Context, workspace_id: WorkspaceId = None, limit: Limit = 20, cursor: Cursor = None
+) -> Annotated[CallToolResult, SourceList]:
+    """List Airbyte sources (id, name, connector type), e.g. to find the Gong source."""
+    app = app_context(ctx)
+    page = await app.airbyte.list_sources(_workspaces(app, workspace_id), limit=limit, offset=offset_from_cursor(cursor))
+    items = [SourceRow(id=s.source_id, name=s.name, type=s.source_type) for s in page.items]
+    return compact(SourceList(items=items, next_cursor=cursor_from_offset(page.next_offset), note=_note(app)))
+
+
+@tool_errors
+async def airbyte_list_destinations(
+    ctx: Context, workspace_id: WorkspaceId = None, limit: Limit = 20, cursor: Cursor = None
+) -> Annotated[CallToolResult, DestinationList]:
+    """List Airbyte destinations (id, name, connector type: postgres, redis, qdrant…)."""
+    app = app_context(ctx)
+    page = await app.airbyte.list_destinations(
+        _workspaces(app, workspace_id), limit=limit, offset=offset_from_cursor(cursor)
+    )
+    items = [DestinationRow(id=d.destination_id, name=d.name, type=d.destination_type) for d in page.items]
+    return compact(DestinationList(items=items, next_cursor=cursor_from_offset(page.next_offset), note=_note(app)))
+
+
+@tool_errors
+async def airbyte_list_connections(
+    ctx: Context,
+    workspace_id: WorkspaceId = None,
+    limit: Annotated[int, Field(ge=1, le=50, description="Connections per page (1-50).")] = 20,
+    cursor: Cursor = None,
+) -> Annotated[CallToolResult, ConnectionList]:
+    """List Airbyte connections with their status, schedule and last job (status, start, rows)."""
+    app = app_context(ctx)
+    page = await app.airbyte.list_connections(
+        _workspaces(app, workspace_id), limit=limit, offset=offset_from_cursor(cursor)
+    )
+    jobs = await last_jobs(app.airbyte, page.items)
+    items = [
+        ConnectionRow(
+            id=c.connection_id,
+            name=c.name,
+            status=c.status,
+            schedule=schedule_text(c),
+            source_id=c.source_id,
+            destination_id=c.destination_id,
+            streams=len(c.configurations.streams),
+            last_job=JobRow.of(jobs[c.connection_id]) if c.connection_id in jobs else None,
+        )
+        for c in page.items
+    ]
+    return compact(ConnectionList(items=items, next_cursor=cursor_from_offset(page.next_offset), note=_note(app)))
+
+
+@tool_errors
+async def airbyte_get_connection(
+    ctx: Context,
+    connection_id: ConnectionId,
+    recent_jobs: Annotated[int, Field(ge=0, le=20, description="How many recent jobs to include.")] = 5,
+) -> Annotated[CallToolResult, ConnectionDetail]:
+    """One connection: its streams with sync modes, cursor and primary key, schedule, status and recent jobs."""
+    app = app_context(ctx)
+    connection = await app.airbyte.get_connection(connection_id)
+    jobs: list[Job] = []
+    if recent_jobs:
+        jobs = (await app.airbyte.list_jobs(connection_id=connection.connection_id, limit=recent_jobs)).items
+    detail = ConnectionDetail(
+        id=connection.connection_id,
+        name=connection.name,
+        status=connection.status,
+        schedule=schedule_text(connection),
+        workspace_id=connection.workspace_id,
+        source_id=connection.source_id,
+        destination_id=connection.destination_id,
+        prefix=connection.prefix or None,
+        streams=[
+            StreamRow(name=s.name, sync_mode=s.sync_mode, cursor=s.cursor_field or None, primary_key=s.primary_key or None)
+            for s in connection.configurations.streams
+        ],
+        recent_jobs=[JobRow.of(j) for j in jobs],
+        note=_note(app),
+    )
+    return compact(detail)
+
+
+@tool_errors
+async def airbyte_list_jobs(
+    ctx: Context,
+    connection_id: Annotated[str | None, Field(max_length=64, description="Only this connection's jobs.")] = None,
+    status: Annotated[
+        Literal["pending", "queued", "running", "incomplete", "failed", "succeeded", "cancelled"] | None,
+        Field(description="Only jobs in this status."),
+    ] = None,
+    job_type: Annotated[Literal["sync", "reset", "refresh", "clear"] | None, Field(description="Only this type.")] = None,
+    workspace_id: WorkspaceId = None,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+) -> Annotated[CallToolResult, JobList]:
+    """List jobs, newest first, optionally for one connection, status or type."""
+    app = app_context(ctx)
+    page = await app.airbyte.list_jobs(
+        connection_id=connection_id,
+        workspace_ids=None if connection_id else _workspaces(app, workspace_id),
+        status=status,
+        job_type=job_type,
+        limit=limit,
+        offset=offset_from_cursor(cursor),
+    )
+    items = [JobRow.of(j) for j in page.items]
+    return compact(JobList(items=items, next_cursor=cursor_from_offset(page.next_offset), note=_note(app)))
+
+
+@tool_errors
+async def airbyte_get_job(ctx: Context, job_id: JobId) -> Annotated[CallToolResult, JobResult]:
+    """One job: type, status, start, last update, duration, rows and bytes synced."""
+    app = app_context(ctx)
+    job = await app.airbyte.get_job(job_id)
+    return compact(JobResult(job=JobRow.of(job), note=_note(app)))
+
+
+@tool_errors
+async def airbyte_trigger_sync(
+    ctx: Context,
+    connection_id: ConnectionId,
+    wait: Annotated[bool, Field(description="Wait for the job to finish, reporting progress.")] = False,
+    timeout_seconds: Annotated[
+        int, Field(ge=1, le=3600, description="With wait: stop waiting after this long (the job keeps running).")
+    ] = 300,
+) -> Annotated[CallToolResult, TriggerResult]:
+    """Start a sync of one connection. If the connection already has a job running, that job is returned
+    instead of starting a second. With wait=true, polls the job with progress until it finishes or the
+    time limit passes."""
+    app = app_context(ctx)
+    job, started_new = await app.airbyte.start_job(connection_id)
+    if not started_new:
+        message = f"A {job.job_type} job ({job.job_id}) was already {job.status}; no second sync was started."
+    else:
+        message = f"Started sync job {job.job_id}."
+    finished = job.is_final
+    if wait and not finished:
+
+        async def report(current: Job, elapsed: float) -> None:
+            rows = f", {current.rows_synced} rows" if current.rows_synced else ""
+            await ctx.report_progress(elapsed, timeout_seconds, f"job {current.job_id}: {current.status}{rows}")
+
+        job, finished = await wait_for_job(
+            app.airbyte,
+            job,
+            timeout=timeout_seconds,
+            poll_interval=app.settings.airbyte.poll_interval,
+            on_poll=report,
+        )
+        if finished:
+            message += f" It ended {job.status}."
+        else:
+            message += (
+                f" Stopped waiting after {timeout_seconds} s while it was {job.status}; the job keeps running in "
+                f"Airbyte. Check it with airbyte_get_job(job_id={job.job_id})."
+            )
+    elif not finished:
+        message += f" Follow it with airbyte_get_job(job_id={job.job_id})."
+    return compact(
+        TriggerResult(job=JobRow.of(job), started_new=started_new, finished=finished, message=message, note=_note(app))
+    )
+
+
+@tool_errors
+async def airbyte_cancel_job(ctx: Context, job_id: JobId) -> Annotated[CallToolResult, JobResult]:
+    """Cancel a running or pending job. Data already written by the job stays."""
+    app = app_context(ctx)
+    current = await app.airbyte.get_job(job_id)
+    if current.is_final:
+        return compact(
+            JobResult(job=JobRow.of(current), message=f"Job {job_id} had already ended {current.status}; nothing to cancel.", note=_note(app))
+        )
+    job = await app.airbyte.cancel_job(job_id)
+    return compact(JobResult(job=JobRow.of(job), message=f"Cancelled job {job_id}.", note=_note(app)))
+
+
+WRITE = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True)
+DESTRUCTIVE = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=True)
+
+
+def register(server: MCPServer[AppContext]) -> None:
+    add_tools(
+        server,
+        (
+            airbyte_health,
+            airbyte_list_workspaces,
+            airbyte_list_sources,
+            airbyte_list_destinations,
+            airbyte_list_connections,
+            airbyte_get_connection,
+            airbyte_list_jobs,
+            airbyte_get_job,
+        ),
+        READ,
+    )
+    add_tools(server, (airbyte_trigger_sync,), WRITE)
+    add_tools(server, (airbyte_cancel_job,), DESTRUCTIVE)

@@ -1,0 +1,145 @@
+"""The Gong tools: read-only lookups over the tables Airbyte writes, via the Gong repository."""
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from mcp.server import MCPServer
+from mcp.server.mcpserver import Context
+from mcp_types import CallToolResult, ToolAnnotations
+from pydantic import Field
+
+from sophia_mcp.surface.context import AppContext, app_context
+from sophia_mcp.gong.models import (
+    AccountActivity,
+    CallDetail,
+    CallPage,
+    DataStatus,
+    RepStats,
+    TranscriptPage,
+    UserPage,
+)
+from sophia_mcp.surface.tools.shaping import add_tools, compact, tool_errors
+
+READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
+
+CallId = Annotated[str, Field(min_length=1, max_length=40, description="A Gong call id, e.g. from gong_search_calls.")]
+Since = Annotated[datetime | date | None, Field(description="From this date or time (inclusive), ISO 8601, UTC.")]
+Until = Annotated[datetime | date | None, Field(description="Before this date or time (exclusive), ISO 8601, UTC.")]
+Rep = Annotated[str | None, Field(max_length=200, description="The seller: a Gong user id, or part of a name or email.")]
+Account = Annotated[str | None, Field(max_length=200, description="A CRM account id or part of the account name.")]
+PageCursor = Annotated[str | None, Field(max_length=500, description="`next_cursor` of the previous page.")]
+
+
+@tool_errors
+async def gong_search_calls(
+    ctx: Context,
+    text: Annotated[str | None, Field(max_length=200, description="Words in the call title.")] = None,
+    since: Since = None,
+    until: Until = None,
+    rep: Rep = None,
+    account: Account = None,
+    opportunity: Annotated[
+        str | None, Field(max_length=200, description="A CRM opportunity id or part of its name.")
+    ] = None,
+    direction: Annotated[Literal["Inbound", "Outbound", "Conference", "Unknown"] | None, Field()] = None,
+    min_duration_s: Annotated[int | None, Field(ge=0, le=86400, description="At least this long, seconds.")] = None,
+    max_duration_s: Annotated[int | None, Field(ge=0, le=86400, description="At most this long, seconds.")] = None,
+    limit: Annotated[int, Field(ge=1, le=100)] = 20,
+    cursor: PageCursor = None,
+) -> Annotated[CallToolResult, CallPage]:
+    """Find Gong calls, newest first, by title words, date range, rep, account, opportunity, direction and
+    duration. Returns compact rows with call ids for gong_get_call and gong_get_transcript; page with cursor.
+    For questions about what was said, use gong_semantic_search."""
+    page = await app_context(ctx).gong.search_calls(
+        text=text, since=since, until=until, rep=rep, account=account, opportunity=opportunity,
+        direction=direction, min_duration_s=min_duration_s, max_duration_s=max_duration_s,
+        limit=limit, cursor=cursor,
+    )
+    return compact(page)
+
+
+@tool_errors
+async def gong_get_call(
+    ctx: Context,
+    call_id: CallId,
+    outline_chars: Annotated[int, Field(ge=0, le=20000, description="Size budget for the outline.")] = 1500,
+) -> Annotated[CallToolResult, CallDetail]:
+    """One Gong call: metadata, parties, CRM account and opportunities, brief, key points, topics, trackers,
+    outcome, highlights, outline, interaction stats (talk ratio, monologues, questions) and scorecards."""
+    return compact(await app_context(ctx).gong.get_call(call_id, outline_chars=outline_chars))
+
+
+@tool_errors
+async def gong_get_transcript(
+    ctx: Context,
+    call_id: CallId,
+    cursor: PageCursor = None,
+    max_chars: Annotated[int, Field(ge=500, le=30000, description="Size budget of this page of turns.")] = 6000,
+) -> Annotated[CallToolResult, TranscriptPage]:
+    """A call's transcript as speaker turns with names resolved from the call's parties and m:ss offsets,
+    paged to a size budget: pass next_cursor back as cursor to read on."""
+    return compact(await app_context(ctx).gong.get_transcript(call_id, cursor=cursor, max_chars=max_chars))
+
+
+@tool_errors
+async def gong_list_users(
+    ctx: Context,
+    query: Annotated[str | None, Field(max_length=200, description="Part of a name or email.")] = None,
+    active: Annotated[bool | None, Field(description="Only active (true) or inactive (false) users.")] = None,
+    limit: Annotated[int, Field(ge=1, le=200)] = 50,
+    cursor: PageCursor = None,
+) -> Annotated[CallToolResult, UserPage]:
+    """Gong users (the seller's team) by name or email, active or not, with ids for the rep filters."""
+    return compact(await app_context(ctx).gong.list_users(query, active=active, limit=limit, cursor=cursor))
+
+
+@tool_errors
+async def gong_account_activity(
+    ctx: Context,
+    account: Annotated[str, Field(min_length=1, max_length=200, description="A CRM account id or its name.")],
+    since: Since = None,
+    until: Until = None,
+    limit: Annotated[int, Field(ge=1, le=100, description="Most recent calls to list.")] = 20,
+) -> Annotated[CallToolResult, AccountActivity]:
+    """One account over time: its calls, the people on them (customer side first) and how each opportunity's
+    stage moved from call to call."""
+    return compact(await app_context(ctx).gong.account_activity(account, since=since, until=until, limit=limit))
+
+
+@tool_errors
+async def gong_rep_stats(
+    ctx: Context,
+    since: Since = None,
+    until: Until = None,
+    rep: Rep = None,
+    limit: Annotated[int, Field(ge=1, le=500)] = 50,
+) -> Annotated[CallToolResult, RepStats]:
+    """Per rep over a period (default the last 30 days): calls, minutes, talk ratio, questions per call,
+    longest monologue, interactivity and patience."""
+    return compact(await app_context(ctx).gong.rep_stats(since=since, until=until, rep=rep, limit=limit))
+
+
+@tool_errors
+async def gong_data_status(
+    ctx: Context,
+    stale_after_hours: Annotated[float, Field(gt=0, le=8760, description="Older than this counts as stale.")] = 24.0,
+) -> Annotated[CallToolResult, DataStatus]:
+    """Per Gong stream: table found, rows, distinct records, newest _airbyte_extracted_at, newest call, and
+    whether it is fresh. Use after a sync to check the data arrived; a missing stream says what to enable."""
+    return compact(await app_context(ctx).gong.data_status(stale_after_hours=stale_after_hours))
+
+
+def register(server: MCPServer[AppContext]) -> None:
+    add_tools(
+        server,
+        (
+            gong_search_calls,
+            gong_get_call,
+            gong_get_transcript,
+            gong_list_users,
+            gong_account_activity,
+            gong_rep_stats,
+            gong_data_status,
+        ),
+        READ_ONLY,
+    )

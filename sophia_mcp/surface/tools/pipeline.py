@@ -1,0 +1,69 @@
+"""Pipeline tools: plan or apply the Sophia pipeline, and trigger every connection."""
+
+from typing import Annotated
+
+from mcp.server import MCPServer
+from mcp.server.mcpserver import Context
+from mcp_types import CallToolResult, ToolAnnotations
+from pydantic import BaseModel, Field
+
+from sophia_mcp.surface.context import AppContext, app_context
+from sophia_mcp.pipeline.plan import PipelinePlan, PipelinePlanner
+from sophia_mcp.pipeline.sync_all import SyncOutcome, sync_all
+from sophia_mcp.surface.tools.airbyte import SIMULATOR_NOTE
+from sophia_mcp.surface.tools.shaping import add_tools, compact, tool_errors
+
+
+class PlanResult(PipelinePlan):
+    note: str | None = None
+
+
+class SyncAllResult(BaseModel):
+    connections: list[SyncOutcome]
+    started: int
+    note: str | None = None
+
+
+@tool_errors
+async def airbyte_setup_pipeline(
+    ctx: Context,
+    apply: Annotated[
+        bool, Field(description="false (default): only show the plan. true: create and update what the plan lists.")
+    ] = False,
+) -> Annotated[CallToolResult, PlanResult]:
+    """Plan (default) or apply the Sophia pipeline in Airbyte: the Gong source to a Postgres destination (and
+    Redis/Qdrant when configured), each stream incremental where supported else full refresh, every six hours.
+    Idempotent by name: applying twice changes nothing. Destination credentials come from server settings."""
+    app = app_context(ctx)
+    plan = await PipelinePlanner(app.airbyte, app.settings).plan(apply=apply)
+    note = SIMULATOR_NOTE if app.settings.airbyte.simulated else None
+    return compact(PlanResult(**plan.model_dump(), note=note))
+
+
+@tool_errors
+async def airbyte_sync_all(
+    ctx: Context,
+    name_contains: Annotated[
+        str | None, Field(max_length=200, description="Only connections whose name contains this (case-insensitive).")
+    ] = None,
+) -> Annotated[CallToolResult, SyncAllResult]:
+    """Start a sync on every active connection (or those matching a name); one line per connection. A connection
+    that already has a job running is reported, not triggered twice."""
+    app = app_context(ctx)
+    outcomes = await sync_all(app.airbyte, app.settings.airbyte.workspace_id, name_contains)
+    started = sum(o.outcome.startswith("started") for o in outcomes)
+    note = SIMULATOR_NOTE if app.settings.airbyte.simulated else None
+    return compact(SyncAllResult(connections=outcomes, started=started, note=note))
+
+
+def register(server: MCPServer[AppContext]) -> None:
+    add_tools(
+        server,
+        (airbyte_setup_pipeline,),
+        ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=True),
+    )
+    add_tools(
+        server,
+        (airbyte_sync_all,),
+        ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True),
+    )

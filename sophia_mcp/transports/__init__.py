@@ -1,0 +1,29 @@
+"""How the server is reached: stdio for assistants, streamable HTTP for the hub. `run` picks one."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from mcp.server import MCPServer
+
+    from sophia_mcp.settings import HttpSettings
+
+Transport = Literal["stdio", "http"]
+
+
+def run(server: MCPServer, transport: Transport, *, http: HttpSettings, host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Serve until the client goes away (stdio) or the process is stopped (HTTP)."""
+    if transport == "stdio":
+        from sophia_mcp.transports.stdio import run_stdio
+
+        run_stdio(server)
+        return
+    import uvicorn
+
+    from sophia_mcp.transports.http import build_http_app
+
+    app = build_http_app(server, http, host)
+    print(f"sophia-mcp: MCP over streamable HTTP at http://{host}:{port}/mcp (health: /healthz)", file=sys.stderr)
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
