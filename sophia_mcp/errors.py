@@ -3,3 +3,7 @@
 
 class SophiaError(Exception):
     pass
+
+
+class NotConfiguredError(SophiaError):
+    """A backend a tool needs has no settings; the message names the variables to set."""

@@ -179,9 +179,6 @@ class AirbyteClient:
     async def all_sources(self, workspace_ids: list[str] | None = None) -> list[Source]:
         return await self._all("sources", Source, {"workspaceIds": _csv(workspace_ids)})
 
-    async def get_source(self, source_id: str) -> Source:
-        return _parse(Source, await self.request("GET", f"sources/{_id(source_id)}"), "source")
-
     async def list_destinations(
         self, workspace_ids: list[str] | None = None, limit: int = 20, offset: int = 0
     ) -> Page[Destination]:
@@ -189,9 +186,6 @@ class AirbyteClient:
 
     async def all_destinations(self, workspace_ids: list[str] | None = None) -> list[Destination]:
         return await self._all("destinations", Destination, {"workspaceIds": _csv(workspace_ids)})
-
-    async def get_destination(self, destination_id: str) -> Destination:
-        return _parse(Destination, await self.request("GET", f"destinations/{_id(destination_id)}"), "destination")
 
     async def list_connections(
         self, workspace_ids: list[str] | None = None, limit: int = 20, offset: int = 0

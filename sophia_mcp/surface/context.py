@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 import anyio
 import httpx
 from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.exceptions import ToolError
 
 from sophia_mcp.airbyte.client import AirbyteClient
+from sophia_mcp.errors import NotConfiguredError
 from sophia_mcp.gong.repository import GongRepository
 from sophia_mcp.postgres.readonly import ReadOnlyPool
 from sophia_mcp.search.store import QdrantSearchStore
@@ -26,42 +26,42 @@ from sophia_mcp.settings import Settings
 @dataclass
 class AppContext:
     settings: Settings
-    airbyte_client: AirbyteClient | None = None
-    gong_repository: GongRepository | None = None
-    search_store: QdrantSearchStore | None = None
+    _airbyte: AirbyteClient | None = None
+    _gong: GongRepository | None = None
+    _search_store: QdrantSearchStore | None = None
     _search_lock: anyio.Lock = field(default_factory=anyio.Lock)
 
     @property
     def airbyte(self) -> AirbyteClient:
-        if self.airbyte_client is None:
-            raise ToolError(
+        if self._airbyte is None:
+            raise NotConfiguredError(
                 "Airbyte is not configured: set AIRBYTE_CLIENT_ID and AIRBYTE_CLIENT_SECRET (or "
                 "AIRBYTE_ACCESS_TOKEN), and AIRBYTE_API_URL for a self-managed Airbyte, then restart the server."
             )
-        return self.airbyte_client
+        return self._airbyte
 
     @property
     def gong(self) -> GongRepository:
-        if self.gong_repository is None:
-            raise ToolError(
+        if self._gong is None:
+            raise NotConfiguredError(
                 "The Gong database is not configured: set SOPHIA_POSTGRES_URL to the Postgres where Airbyte "
                 "lands Gong data (a read-only role), then restart the server."
             )
-        return self.gong_repository
+        return self._gong
 
     async def search(self) -> QdrantSearchStore:
         """The semantic search store, opened on first use (importing qdrant-client takes seconds)."""
         if not self.settings.qdrant.configured:
-            raise ToolError(
+            raise NotConfiguredError(
                 "Semantic search is not configured: set QDRANT_URL (and QDRANT_API_KEY) or QDRANT_PATH, "
                 "then restart the server. Keyword search (gong_search_calls) works without it."
             )
         async with self._search_lock:
-            if self.search_store is None:
+            if self._search_store is None:
                 from sophia_mcp.search.embeddings.factory import embedder_from_settings
 
-                self.search_store = QdrantSearchStore(self.settings.qdrant, embedder_from_settings(self.settings.embedding))
-            return self.search_store
+                self._search_store = QdrantSearchStore(self.settings.qdrant, embedder_from_settings(self.settings.embedding))
+            return self._search_store
 
 
 def app_context(ctx: Context) -> AppContext:
@@ -76,7 +76,7 @@ async def open_app(
     pool: ReadOnlyPool | None = None
     try:
         if settings.airbyte.configured:
-            app.airbyte_client = AirbyteClient(settings.airbyte, transport=airbyte_transport)
+            app._airbyte = AirbyteClient(settings.airbyte, transport=airbyte_transport)
         if settings.postgres.url is not None:
             pool = ReadOnlyPool(
                 settings.postgres.url.get_secret_value(),
@@ -84,12 +84,12 @@ async def open_app(
                 max_size=settings.postgres.pool_max_size,
             )
             await pool.open()
-            app.gong_repository = GongRepository(pool, settings.postgres.gong_schema, settings.postgres.table_prefix)
+            app._gong = GongRepository(pool, settings.postgres.gong_schema, settings.postgres.table_prefix)
         yield app
     finally:
-        if app.search_store is not None:
-            await app.search_store.aclose()
+        if app._search_store is not None:
+            await app._search_store.aclose()
         if pool is not None:
             await pool.close()
-        if app.airbyte_client is not None:
-            await app.airbyte_client.aclose()
+        if app._airbyte is not None:
+            await app._airbyte.aclose()

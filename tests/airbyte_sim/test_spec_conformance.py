@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from sophia_mcp.sample.airbyte_sim.app import OPERATIONS
+from sophia_mcp.sample.airbyte_sim.routes import OPERATIONS
 from sophia_mcp.sample.airbyte_sim.seed import (
     GONG_POSTGRES_CONNECTION_ID,
     GONG_SOURCE_ID,

@@ -7,7 +7,7 @@ import sys
 
 import uvicorn
 
-from sophia_mcp.sample.airbyte_sim.app import create_app, normalized_base_path
+from sophia_mcp.sample.airbyte_sim.routes import create_app, normalized_base_path
 from sophia_mcp.sample.airbyte_sim.state import Simulator
 
 

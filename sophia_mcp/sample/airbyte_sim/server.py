@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import uvicorn
 
-from sophia_mcp.sample.airbyte_sim.app import create_app, normalized_base_path
+from sophia_mcp.sample.airbyte_sim.routes import create_app, normalized_base_path
 from sophia_mcp.sample.airbyte_sim.state import Simulator
 
 STARTUP_TIMEOUT_SECONDS = 10.0

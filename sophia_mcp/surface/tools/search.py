@@ -31,9 +31,9 @@ async def _rep_user_id(app: AppContext, rep: str | None) -> str | None:
     """A Gong user id as given, or the one user whose name or email matches."""
     if rep is None or not rep.strip() or rep.strip().isdigit():
         return rep.strip() if rep and rep.strip() else None
-    if app.gong_repository is None:
+    if app.settings.postgres.url is None:
         raise ToolError("Give `rep` as a Gong user id: names need SOPHIA_POSTGRES_URL to be looked up.")
-    users = (await app.gong_repository.list_users(rep, limit=5)).users
+    users = (await app.gong.list_users(rep, limit=5)).users
     if len(users) != 1:
         found = ", ".join(f"{u.name} ({u.id})" for u in users) or "nobody"
         raise ToolError(f"`rep` {rep!r} matches {found}; pass one user id (gong_list_users finds them).")
