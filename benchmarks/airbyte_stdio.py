@@ -18,13 +18,13 @@ from mcp import Client
 
 from benchmarks.stdio import percentile, simulator_process, stdio_server
 from sophia_mcp.airbyte.client import AirbyteClient
-from sophia_mcp.sample.airbyte_sim import Simulator, create_app
+from sophia_mcp.sample.airbyte_sim import create_app, seeded
 from sophia_mcp.sample.airbyte_sim.seed import GONG_POSTGRES_CONNECTION_ID
 from sophia_mcp.settings import AirbyteSettings
 
 
 async def token_requests_at_expiry(calls: int = 50) -> int:
-    sim = Simulator.seeded()
+    sim = seeded()
     settings = AirbyteSettings(
         AIRBYTE_API_URL="http://airbyte.test/v1", AIRBYTE_CLIENT_ID=sim.client_id, AIRBYTE_CLIENT_SECRET=sim.client_secret
     )

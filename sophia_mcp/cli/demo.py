@@ -113,7 +113,7 @@ def build_settings(reader_url: str, data_dir: Path, sim_client_id: str, sim_clie
 
 
 async def prepare(data_dir: Path, calls: int) -> Demo:
-    from sophia_mcp.sample.airbyte_sim import Simulator, create_app
+    from sophia_mcp.sample.airbyte_sim import create_app, seeded
     from sophia_mcp.postgres.embedded import start_embedded_postgres
 
     started = time.monotonic()
@@ -121,7 +121,7 @@ async def prepare(data_dir: Path, calls: int) -> Demo:
     postgres = start_embedded_postgres(data_dir / "postgres")
     reader_url, created = await prepare_database(postgres.url, calls)
     say(f"  Postgres: embedded, database {DEMO_DATABASE} " + (f"(generated {calls} sample calls)" if created else "(reused)"))
-    simulator = Simulator.seeded(half_pipeline=True, job_pending_seconds=1.0, job_running_seconds=8.0)
+    simulator = seeded(half_pipeline=True, job_pending_seconds=1.0, job_running_seconds=8.0)
     settings = build_settings(reader_url, data_dir, simulator.client_id, simulator.client_secret)
     try:
         from sophia_mcp.cli.index import describe, index_once

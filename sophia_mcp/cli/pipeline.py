@@ -39,7 +39,7 @@ async def _run(action: str, name_contains: str | None) -> tuple[str, int]:
     async with AirbyteClient(settings.airbyte) as client:
         if action == "sync":
             outcomes = await sync_all(client, settings.airbyte.workspace_id, name_contains)
-            failed = any(o.outcome.startswith("failed") for o in outcomes)
+            failed = any(o.status == "failed" for o in outcomes)
             text, status = render_outcomes(outcomes), int(failed)
         else:
             plan = await PipelinePlanner(client, settings).plan(apply=action == "apply")

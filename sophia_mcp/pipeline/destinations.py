@@ -33,20 +33,22 @@ QDRANT_STREAMS = ("extensiveCalls", "callTranscripts")
 
 
 @dataclass(frozen=True)
-class DesiredDestination:
+class DestinationConfig:
+    """What to send Airbyte to create a destination: its name, type and full configuration (with secrets)."""
+
     name: str
     destination_type: str
     configuration: dict[str, Any]
 
 
 @dataclass(frozen=True)
-class WantedDestination:
-    """A destination the settings ask for: its configuration, or why it cannot be built."""
+class PipelineDestination:
+    """A destination the pipeline asks for: its configuration, or why the settings cannot build one."""
 
     name: str
     destination_type: str
-    desired: DesiredDestination | None = None
-    # Why `desired` is None. `blocking_only`: worth saying only when the destination is missing.
+    config: DestinationConfig | None = None
+    # Why `config` is None. `blocking_only`: worth saying only when the destination is missing.
     problem: str | None = None
     blocking_only: bool = False
     # Streams the connection to it syncs; None: every stream the source offers.
@@ -78,7 +80,7 @@ def _split(url: str, variable: str, example: str, schemes: tuple[str, ...]) -> t
     return parts, port
 
 
-def postgres_destination(url: str, postgres: PostgresSettings) -> DesiredDestination:
+def postgres_destination(url: str, postgres: PostgresSettings) -> DestinationConfig:
     parts, port = _split(
         url, "SOPHIA_DEST_POSTGRES_URL", "postgresql://USER:PASSWORD@HOST:PORT/DATABASE", ("postgres", "postgresql")
     )
@@ -91,7 +93,7 @@ def postgres_destination(url: str, postgres: PostgresSettings) -> DesiredDestina
             "(verify-ca and verify-full need certificates: create the destination in Airbyte, named "
             f"'{POSTGRES_DESTINATION}', and the plan will use it)"
         )
-    return DesiredDestination(
+    return DestinationConfig(
         name=POSTGRES_DESTINATION,
         destination_type="postgres",
         configuration={
@@ -109,9 +111,9 @@ def postgres_destination(url: str, postgres: PostgresSettings) -> DesiredDestina
     )
 
 
-def redis_destination(url: str) -> DesiredDestination:
+def redis_destination(url: str) -> DestinationConfig:
     parts, port = _split(url, "SOPHIA_DEST_REDIS_URL", "redis://USER:PASSWORD@HOST:PORT", ("redis", "rediss"))
-    return DesiredDestination(
+    return DestinationConfig(
         name=REDIS_DESTINATION,
         destination_type="redis",
         configuration={
@@ -128,7 +130,7 @@ def redis_destination(url: str) -> DesiredDestination:
 
 def qdrant_destination(
     pipeline: PipelineSettings, embedding: EmbeddingSettings, qdrant: QdrantSettings
-) -> DesiredDestination:
+) -> DestinationConfig:
     if embedding.provider != "openai" or not embedding.url:
         raise ValueError(
             "a Qdrant destination needs an embedding endpoint Airbyte can call: set SOPHIA_EMBEDDING_PROVIDER=openai "
@@ -148,7 +150,7 @@ def qdrant_destination(
         ("metaData.started", "started"),
         ("metaData.primaryUserId", "primaryUserId"),
     ]
-    return DesiredDestination(
+    return DestinationConfig(
         name=QDRANT_DESTINATION,
         destination_type="qdrant",
         configuration={
@@ -182,14 +184,14 @@ def qdrant_destination(
     )
 
 
-def desired_destinations(
+def pipeline_destinations(
     pipeline: PipelineSettings, postgres: PostgresSettings, embedding: EmbeddingSettings, qdrant: QdrantSettings
-) -> list[WantedDestination]:
+) -> list[PipelineDestination]:
     """Every destination the pipeline wants (Postgres always; Redis and Qdrant when configured)."""
-    wanted: list[WantedDestination] = []
+    wanted: list[PipelineDestination] = []
     if pipeline.postgres_url is None:
         wanted.append(
-            WantedDestination(
+            PipelineDestination(
                 name=POSTGRES_DESTINATION,
                 destination_type="postgres",
                 problem=f"SOPHIA_DEST_POSTGRES_URL is not set: the destination '{POSTGRES_DESTINATION}' is missing and "
@@ -210,9 +212,9 @@ def desired_destinations(
     return wanted
 
 
-def _built(name: str, destination_type: str, streams: tuple[str, ...] | None, build: Any) -> WantedDestination:
+def _built(name: str, destination_type: str, streams: tuple[str, ...] | None, build: Any) -> PipelineDestination:
     try:
-        desired = build()
+        config = build()
     except ValueError as exc:
-        return WantedDestination(name=name, destination_type=destination_type, problem=str(exc), streams=streams)
-    return WantedDestination(name=name, destination_type=destination_type, desired=desired, streams=streams)
+        return PipelineDestination(name=name, destination_type=destination_type, problem=str(exc), streams=streams)
+    return PipelineDestination(name=name, destination_type=destination_type, config=config, streams=streams)

@@ -18,7 +18,7 @@ from sophia_mcp.airbyte.client import AirbyteClient
 from sophia_mcp.airbyte.errors import AirbyteError
 from sophia_mcp.airbyte.models import Connection, Destination, Source, StreamProperties
 from sophia_mcp.airbyte.status import resolve_workspace
-from sophia_mcp.pipeline.destinations import WantedDestination, desired_destinations, redacted
+from sophia_mcp.pipeline.destinations import PipelineDestination, pipeline_destinations, redacted
 from sophia_mcp.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -133,7 +133,7 @@ class PipelinePlanner:
 
     async def plan(self, apply: bool = False) -> PipelinePlan:
         workspace_id, _ = await resolve_workspace(self.client, self.settings.airbyte.workspace_id)
-        wanted = desired_destinations(
+        wanted = pipeline_destinations(
             self.settings.pipeline, self.settings.postgres, self.settings.embedding, self.settings.qdrant
         )
         plan = PipelinePlan(
@@ -164,7 +164,7 @@ class PipelinePlanner:
         return plan
 
     async def _destination_step(
-        self, plan: PipelinePlan, want: WantedDestination, existing: list[Destination], apply: bool
+        self, plan: PipelinePlan, want: PipelineDestination, existing: list[Destination], apply: bool
     ) -> tuple[Destination | None, bool]:
         """The step for one destination; returns the destination and whether it will exist after apply."""
         name = want.name
@@ -187,12 +187,12 @@ class PipelinePlanner:
                 return blocked(f"exists as a {found.destination_type} destination")
             plan.steps.append(PlannedStep(action="keep", kind="destination", name=name, id=found.destination_id))
             return found, True
-        if want.desired is None:
+        if want.config is None:
             if want.blocking_only and want.problem:
                 plan.problems.append(want.problem)
             return blocked("missing, and its configuration cannot be built from the settings (see problems)")
-        config = redacted(want.desired.configuration)
-        details = [f"type {want.desired.destination_type}"] + [
+        config = redacted(want.config.configuration)
+        details = [f"type {want.config.destination_type}"] + [
             f"{key}={value}" for key, value in config.items() if key in ("host", "port", "database", "schema")
         ]
         if isinstance(config.get("indexing"), dict):
@@ -201,7 +201,7 @@ class PipelinePlanner:
         plan.steps.append(step)
         if not apply:
             return None, True
-        payload = {"name": name, "workspaceId": plan.workspace_id, "configuration": want.desired.configuration}
+        payload = {"name": name, "workspaceId": plan.workspace_id, "configuration": want.config.configuration}
         created = await self._applying(step, self.client.create_destination(payload))
         step.id = created.destination_id
         logger.info("created destination %r (%s)", name, created.destination_id)
@@ -211,7 +211,7 @@ class PipelinePlanner:
         self,
         plan: PipelinePlan,
         source: Source,
-        want: WantedDestination,
+        want: PipelineDestination,
         destination: Destination | None,
         destination_will_exist: bool,
         existing: list[Connection],
@@ -298,7 +298,7 @@ class PipelinePlanner:
             logger.info("updated connection %r (%s)", name, current.connection_id)
         return None
 
-    def _check_prefix(self, plan: PipelinePlan, want: WantedDestination, current: Connection) -> None:
+    def _check_prefix(self, plan: PipelinePlan, want: PipelineDestination, current: Connection) -> None:
         """A Postgres connection writing other table names than the server reads: say so, never change it
         (a new prefix would make Airbyte start new tables from the saved incremental state)."""
         expected = self.settings.postgres.table_prefix

@@ -14,7 +14,7 @@ from sophia_mcp.airbyte.errors import (
     AirbyteResponseError,
     AirbyteUnavailableError,
 )
-from sophia_mcp.sample.airbyte_sim import Simulator, create_app
+from sophia_mcp.sample.airbyte_sim import Simulator, create_app, seeded
 from sophia_mcp.sample.airbyte_sim.seed import GONG_POSTGRES_CONNECTION_ID, WORKSPACE_ID
 from tests.airbyte.conftest import SleepRecorder, sim_settings
 
@@ -51,7 +51,7 @@ async def test_token_is_refreshed_before_it_expires(airbyte_sim: Simulator, airb
 
 
 async def test_lists_walk_every_page_and_ignore_the_host_in_next(airbyte_sim_transport, sleeps):
-    sim = Simulator.seeded(extra_connections=250)
+    sim = seeded(extra_connections=250)
     sim.next_host = "wrong-host.internal:9999"
     transport = httpx.ASGITransport(app=create_app(sim))
     async with AirbyteClient(sim_settings(sim), transport=transport, sleep=sleeps) as client:

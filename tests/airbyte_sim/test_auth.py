@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from sophia_mcp.sample.airbyte_sim import Simulator, create_app
+from sophia_mcp.sample.airbyte_sim import create_app, seeded
 from tests.airbyte_sim.conftest import ManualClock
 
 pytestmark = pytest.mark.anyio
@@ -41,7 +41,7 @@ async def test_expire_tokens_ends_every_issued_token(airbyte_sim, client):
 
 async def test_a_token_expires_when_its_lifetime_has_passed():
     clock = ManualClock()
-    sim = Simulator.seeded(clock=clock, token_lifetime=180)
+    sim = seeded(clock=clock, token_lifetime=180)
     token = sim.issue_token(sim.client_id, sim.client_secret)["access_token"]
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(sim)), base_url="http://a.test/v1",
                                  headers={"Authorization": f"Bearer {token}"}) as raw:

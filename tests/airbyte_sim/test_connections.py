@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sophia_mcp.sample.airbyte_sim import Simulator
+from sophia_mcp.sample.airbyte_sim import seeded
 from sophia_mcp.sample.airbyte_sim.records import SECRET_MASK
 from sophia_mcp.sample.airbyte_sim.seed import (
     EVERY_SIX_HOURS,
@@ -145,7 +145,7 @@ async def test_a_patch_changes_only_what_it_names(airbyte_sim, client):
 
 
 def test_the_half_pipeline_has_a_gong_source_and_postgres_but_no_connection():
-    sim = Simulator.seeded(half_pipeline=True)
+    sim = seeded(half_pipeline=True)
     assert [s.source_type for s in sim.sources.values()] == ["gong"]
     destinations = [(d.name, d.destination_type) for d in sim.destinations.values()]
     assert destinations == [(POSTGRES_DESTINATION_NAME, "postgres")]
@@ -153,7 +153,7 @@ def test_the_half_pipeline_has_a_gong_source_and_postgres_but_no_connection():
 
 
 def test_the_full_seed_has_three_connections_and_history():
-    sim = Simulator.seeded()
+    sim = seeded()
     assert len(sim.connections) == 3
     schedule = sim.connection(GONG_POSTGRES_CONNECTION_ID).schedule
     assert schedule == {"scheduleType": "cron", "cronExpression": EVERY_SIX_HOURS}
@@ -162,4 +162,4 @@ def test_the_full_seed_has_three_connections_and_history():
 
 def test_extra_jobs_need_a_connection():
     with pytest.raises(ValueError, match="needs a connection"):
-        Simulator.seeded(half_pipeline=True, extra_jobs=5)
+        seeded(half_pipeline=True, extra_jobs=5)

@@ -6,7 +6,7 @@ import anyio
 import httpx
 import pytest
 
-from sophia_mcp.sample.airbyte_sim import Simulator
+from sophia_mcp.sample.airbyte_sim import Simulator, seeded
 from sophia_mcp.sample.airbyte_sim.seed import (
     FAILING_CONNECTION_ID,
     GONG_POSTGRES_CONNECTION_ID,
@@ -27,7 +27,7 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 def timed_sim(clock) -> Simulator:
-    return Simulator.seeded(clock=clock, job_pending_seconds=1.0, job_running_seconds=10.0)
+    return seeded(clock=clock, job_pending_seconds=1.0, job_running_seconds=10.0)
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from sophia_mcp.sample.airbyte_sim import Simulator
+from sophia_mcp.sample.airbyte_sim import seeded
 from sophia_mcp.sample.airbyte_sim.seed import GONG_POSTGRES_CONNECTION_ID, WORKSPACE_ID
 from tests.airbyte_sim.conftest import SpecCheckedClient
 
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.anyio
 
 @pytest.fixture
 async def big_client(spec):
-    sim = Simulator.seeded(extra_sources=120, extra_destinations=30, extra_connections=250, extra_jobs=150)
+    sim = seeded(extra_sources=120, extra_destinations=30, extra_connections=250, extra_jobs=150)
     async with SpecCheckedClient(sim, spec) as checked:
         await checked.authenticate(sim)
         yield checked

@@ -3,7 +3,7 @@
 import pytest
 from mcp import Client
 
-from sophia_mcp.sample.airbyte_sim import Simulator
+from sophia_mcp.sample.airbyte_sim import Simulator, seeded
 from sophia_mcp.sample.airbyte_sim.seed import (
     FAILING_CONNECTION_ID,
     GONG_POSTGRES_CONNECTION_ID,
@@ -76,7 +76,7 @@ async def test_list_connections_shows_schedule_and_last_job(mcp_client: Client):
 
 
 async def test_connections_page_with_a_cursor():
-    sim = Simulator.seeded(extra_connections=60)
+    sim = seeded(extra_connections=60)
     import httpx
 
     from sophia_mcp.sample.airbyte_sim import create_app

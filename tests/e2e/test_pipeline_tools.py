@@ -10,7 +10,7 @@ import httpx
 import pytest
 from mcp import Client
 
-from sophia_mcp.sample.airbyte_sim import Simulator, create_app
+from sophia_mcp.sample.airbyte_sim import Simulator, create_app, seeded
 from sophia_mcp.sample.airbyte_sim.seed import (
     EVERY_SIX_HOURS,
     FAILING_CONNECTION_ID,
@@ -57,7 +57,7 @@ async def served(sim: Simulator, *, simulated: bool = False, **pipeline: str) ->
 
 @pytest.fixture
 def half_sim() -> Simulator:
-    return Simulator.seeded(half_pipeline=True, job_pending_seconds=0.0, job_running_seconds=0.1)
+    return seeded(half_pipeline=True, job_pending_seconds=0.0, job_running_seconds=0.1)
 
 
 @pytest.fixture

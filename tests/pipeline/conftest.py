@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from sophia_mcp.airbyte.client import AirbyteClient
-from sophia_mcp.sample.airbyte_sim import Simulator, create_app
+from sophia_mcp.sample.airbyte_sim import Simulator, create_app, seeded
 from sophia_mcp.sample.airbyte_sim.seed import GONG_CONFIGURATION, GONG_SOURCE_ID, GONG_SOURCE_NAME, WORKSPACE_ID, WORKSPACE_NAME
 from sophia_mcp.pipeline.plan import PipelinePlanner
 from sophia_mcp.settings import (
@@ -40,7 +40,7 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def fast_sim(**options: Any) -> Simulator:
-    return Simulator.seeded(job_pending_seconds=0.0, job_running_seconds=0.1, **options)
+    return seeded(job_pending_seconds=0.0, job_running_seconds=0.1, **options)
 
 
 def gong_only_sim() -> Simulator:

@@ -24,7 +24,7 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp_types import CallToolResult, Tool
 
-from sophia_mcp.sample.airbyte_sim import Simulator, create_app
+from sophia_mcp.sample.airbyte_sim import Simulator, create_app, seeded
 from sophia_mcp.sample.airbyte_sim.seed import (
     FAILING_CONNECTION_ID,
     GONG_POSTGRES_CONNECTION_ID,
@@ -69,7 +69,7 @@ def setting_variables() -> set[str]:
 
 def fast_sim(**options: Any) -> Simulator:
     """The seeded workspace, with jobs that finish in a tenth of a second."""
-    return Simulator.seeded(**{"job_pending_seconds": 0.0, "job_running_seconds": 0.1, **options})
+    return seeded(**{"job_pending_seconds": 0.0, "job_running_seconds": 0.1, **options})
 
 
 def reliability_settings(sim: Simulator, *, api_url: str = SIM_URL, **airbyte: Any) -> Settings:

@@ -3,6 +3,7 @@
 from sophia_mcp.sample.airbyte_sim.routes import create_app
 from sophia_mcp.sample.airbyte_sim.faults import FaultPlan
 from sophia_mcp.sample.airbyte_sim.server import serve_in_thread
+from sophia_mcp.sample.airbyte_sim.seed import seeded
 from sophia_mcp.sample.airbyte_sim.state import Simulator
 
-__all__ = ["FaultPlan", "Simulator", "create_app", "serve_in_thread"]
+__all__ = ["FaultPlan", "Simulator", "create_app", "seeded", "serve_in_thread"]

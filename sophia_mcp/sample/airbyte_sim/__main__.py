@@ -8,7 +8,7 @@ import sys
 import uvicorn
 
 from sophia_mcp.sample.airbyte_sim.routes import create_app, normalized_base_path
-from sophia_mcp.sample.airbyte_sim.state import Simulator
+from sophia_mcp.sample.airbyte_sim.seed import seeded
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -21,7 +21,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--token-lifetime", type=int, default=900, help="expires_in of issued tokens, in seconds")
     args = parser.parse_args(argv)
 
-    sim = Simulator.seeded(token_lifetime=args.token_lifetime)
+    sim = seeded(token_lifetime=args.token_lifetime)
     base_url = f"http://{args.host}:{args.port}{normalized_base_path(args.base_path)}"
     print(
         f"Airbyte simulator at {base_url}\n"

@@ -10,10 +10,9 @@ Configuration secrets are fake and the API masks them anyway.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import Any
 
-if TYPE_CHECKING:
-    from sophia_mcp.sample.airbyte_sim.state import Simulator
+from sophia_mcp.sample.airbyte_sim.state import Simulator
 
 
 def seeded_id(kind: int, number: int) -> str:
@@ -48,8 +47,25 @@ REDIS_CONFIGURATION = {"host": "localhost", "port": 6379, "username": "default",
                        "cache_type": "hash", "ssl": False}
 
 
-def populate(sim: Simulator, *, half_pipeline: bool, extra_sources: int, extra_destinations: int,
-             extra_connections: int, extra_jobs: int) -> None:
+def seeded(
+    *,
+    half_pipeline: bool = False,
+    extra_sources: int = 0,
+    extra_destinations: int = 0,
+    extra_connections: int = 0,
+    extra_jobs: int = 0,
+    **options: Any,
+) -> Simulator:
+    """A simulator holding the Sophia workspace; `options` go to `Simulator`. `half_pipeline`: Gong source and
+    "Sophia Postgres" only, no connection. `extra_*` add that many more rows, to cross pages."""
+    sim = Simulator(**options)
+    _populate(sim, half_pipeline=half_pipeline, extra_sources=extra_sources, extra_destinations=extra_destinations,
+              extra_connections=extra_connections, extra_jobs=extra_jobs)
+    return sim
+
+
+def _populate(sim: Simulator, *, half_pipeline: bool, extra_sources: int, extra_destinations: int,
+              extra_connections: int, extra_jobs: int) -> None:
     sim.add_workspace(WORKSPACE_NAME, WORKSPACE_ID)
     sim.add_source(GONG_SOURCE_NAME, "gong", WORKSPACE_ID, GONG_CONFIGURATION, GONG_SOURCE_ID)
     sim.add_destination(POSTGRES_DESTINATION_NAME, "postgres", WORKSPACE_ID, POSTGRES_CONFIGURATION,

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sophia_mcp.sample.airbyte_sim import problems, seed
+from sophia_mcp.sample.airbyte_sim import problems
 from sophia_mcp.sample.airbyte_sim.catalog import (
     DESTINATION_DEFINITION_IDS,
     SOURCE_DEFINITION_IDS,
@@ -81,25 +81,6 @@ class Simulator:
         self.jobs: dict[int, Job] = {}
         self._token_expiry: dict[str, float] = {}
         self._next_job_id = 1
-
-    @classmethod
-    def seeded(
-        cls,
-        *,
-        half_pipeline: bool = False,
-        extra_sources: int = 0,
-        extra_destinations: int = 0,
-        extra_connections: int = 0,
-        extra_jobs: int = 0,
-        **options: Any,
-    ) -> Simulator:
-        """The Sophia workspace (see `seed.py` for ids and names). `half_pipeline`: Gong source and
-        "Sophia Postgres" only, no connection. `extra_*` add that many more rows, to cross pages."""
-        sim = cls(**options)
-        seed.populate(sim, half_pipeline=half_pipeline, extra_sources=extra_sources,
-                      extra_destinations=extra_destinations, extra_connections=extra_connections,
-                      extra_jobs=extra_jobs)
-        return sim
 
     # ---- tokens ---------------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from sophia_mcp.airbyte.models import Connection, Job
 from sophia_mcp.airbyte.status import HealthReport, health_report, last_jobs
-from sophia_mcp.airbyte.waiting import wait_for_job
+from sophia_mcp.airbyte.jobs import cancel_job, trigger_job
 from sophia_mcp.surface.context import AppContext, app_context
 from sophia_mcp.surface.tools.shaping import add_tools, compact, cursor_from_offset, offset_from_cursor, tool_errors
 
@@ -317,36 +317,27 @@ async def airbyte_trigger_sync(
     instead of starting a second. With wait=true, polls the job with progress until it finishes or the
     time limit passes."""
     app = app_context(ctx)
-    job, started_new = await app.airbyte.start_job(connection_id)
-    if not started_new:
-        message = f"A {job.job_type} job ({job.job_id}) was already {job.status}; no second sync was started."
-    else:
-        message = f"Started sync job {job.job_id}."
-    finished = job.is_final
-    if wait and not finished:
 
-        async def report(current: Job, elapsed: float) -> None:
-            rows = f", {current.rows_synced} rows" if current.rows_synced else ""
-            await ctx.report_progress(elapsed, timeout_seconds, f"job {current.job_id}: {current.status}{rows}")
+    async def report(current: Job, elapsed: float) -> None:
+        rows = f", {current.rows_synced} rows" if current.rows_synced else ""
+        await ctx.report_progress(elapsed, timeout_seconds, f"job {current.job_id}: {current.status}{rows}")
 
-        job, finished = await wait_for_job(
-            app.airbyte,
-            job,
-            timeout=timeout_seconds,
-            poll_interval=app.settings.airbyte.poll_interval,
-            on_poll=report,
-        )
-        if finished:
-            message += f" It ended {job.status}."
-        else:
-            message += (
-                f" Stopped waiting after {timeout_seconds} s while it was {job.status}; the job keeps running in "
-                f"Airbyte. Check it with airbyte_get_job(job_id={job.job_id})."
-            )
-    elif not finished:
-        message += f" Follow it with airbyte_get_job(job_id={job.job_id})."
+    outcome = await trigger_job(
+        app.airbyte,
+        connection_id,
+        wait=wait,
+        timeout=timeout_seconds,
+        poll_interval=app.settings.airbyte.poll_interval,
+        on_progress=report,
+    )
     return compact(
-        TriggerResult(job=JobRow.of(job), started_new=started_new, finished=finished, message=message, note=_note(app))
+        TriggerResult(
+            job=JobRow.of(outcome.job),
+            started_new=outcome.started_new,
+            finished=outcome.finished,
+            message=outcome.message,
+            note=_note(app),
+        )
     )
 
 
@@ -354,13 +345,8 @@ async def airbyte_trigger_sync(
 async def airbyte_cancel_job(ctx: Context, job_id: JobId) -> Annotated[CallToolResult, JobResult]:
     """Cancel a running or pending job. Data already written by the job stays."""
     app = app_context(ctx)
-    current = await app.airbyte.get_job(job_id)
-    if current.is_final:
-        return compact(
-            JobResult(job=JobRow.of(current), message=f"Job {job_id} had already ended {current.status}; nothing to cancel.", note=_note(app))
-        )
-    job = await app.airbyte.cancel_job(job_id)
-    return compact(JobResult(job=JobRow.of(job), message=f"Cancelled job {job_id}.", note=_note(app)))
+    outcome = await cancel_job(app.airbyte, job_id)
+    return compact(JobResult(job=JobRow.of(outcome.job), message=outcome.message, note=_note(app)))
 
 
 WRITE = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True)

@@ -51,7 +51,7 @@ async def airbyte_sync_all(
     that already has a job running is reported, not triggered twice."""
     app = app_context(ctx)
     outcomes = await sync_all(app.airbyte, app.settings.airbyte.workspace_id, name_contains)
-    started = sum(o.outcome.startswith("started") for o in outcomes)
+    started = sum(o.status == "started" for o in outcomes)
     note = SIMULATOR_NOTE if app.settings.airbyte.simulated else None
     return compact(SyncAllResult(connections=outcomes, started=started, note=note))
 
