@@ -19,27 +19,22 @@ import os
 import random
 import resource
 import secrets
-import socket
-import subprocess
-import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import anyio
-import httpx
 import httpx2
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from benchmarks.stdio import REPO, percentile, simulator_process
+from benchmarks.stdio import percentile, simulator_process
 from sophia_mcp.sample.airbyte_sim.seed import (
     FAILING_CONNECTION_ID,
     GONG_POSTGRES_CONNECTION_ID,
     GONG_REDIS_CONNECTION_ID,
 )
+from tests.fixtures.processes import free_port, http_server_process
 
 CONNECTIONS = (GONG_POSTGRES_CONNECTION_ID, GONG_REDIS_CONNECTION_ID, FAILING_CONNECTION_ID)
 # (weight, tool, arguments maker). Seeded jobs 1..11 exist in the simulator.
@@ -62,14 +57,6 @@ def next_call(rng: random.Random) -> tuple[str, dict]:
     _, name, make = rng.choices(MIX, weights=weights)[0]
     return name, make(rng)
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-# ---- /proc readings (Linux) ------------------------------------------------------------------
 
 
 def rss_kib(pid: int) -> int:
@@ -142,34 +129,6 @@ def open_fds(pid: int) -> int:
 
 
 # ---- the server ------------------------------------------------------------------------------
-
-
-@contextmanager
-def http_server_process(env: dict[str, str]) -> Iterator[tuple[str, int]]:
-    """`sophia-mcp serve --transport http` on a free loopback port; yields (base URL, pid)."""
-    command = os.path.join(os.path.dirname(sys.executable), "sophia-mcp")
-    port = free_port()
-    process = subprocess.Popen(
-        [command, "serve", "--transport", "http", "--host", "127.0.0.1", "--port", str(port)],
-        env={**os.environ, **env}, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the HTTP server did not start: {process.stderr.read().decode()[-2000:]}")
-            time.sleep(0.1)
-        yield base, process.pid
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        process.stderr.close()
 
 
 # ---- the clients -----------------------------------------------------------------------------

@@ -10,12 +10,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
-
-import asyncpg
 
 from sophia_mcp.sample.gong_data import SampleManifest, load_sample_data
 from sophia_mcp.postgres.embedded import start_embedded_postgres
+from sophia_mcp.sample.databases import recreate_database
 from sophia_mcp.settings import EmbeddingSettings, PostgresSettings, QdrantSettings, Settings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -45,14 +43,7 @@ def postgres_server(work_dir: Path | None) -> Iterator[str]:
 
 async def sample_database(admin_url: str, database: str, calls: int, seed: int) -> tuple[str, SampleManifest]:
     """A fresh database of `calls` sample calls (dropped first if there); its URL and the manifest."""
-    connection = await asyncpg.connect(admin_url)
-    try:
-        # `database` is one of the benchmarks' own constant names.
-        await connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        await connection.execute(f'CREATE DATABASE "{database}"')
-    finally:
-        await connection.close()
-    url = urlunsplit(urlsplit(admin_url)._replace(path=f"/{database}"))
+    url = await recreate_database(admin_url, database)
     return url, await load_sample_data(url, calls=calls, seed=seed, now=SAMPLE_NOW)
 
 

@@ -19,8 +19,9 @@ from collections import Counter
 import anyio
 from mcp import Client
 
-from benchmarks.load_http import SIM_CLIENT, child_pid, free_port, next_call, open_fds, rss_kib, tcp_sockets
+from benchmarks.load_http import SIM_CLIENT, child_pid, next_call, open_fds, rss_kib, tcp_sockets
 from benchmarks.stdio import percentile, simulator_process, stdio_server
+from tests.fixtures.processes import free_port
 
 AIRBYTE_KEEPALIVE_POOL = 10  # httpx.Limits(max_keepalive_connections=10) in sophia_mcp/airbyte/client.py
 

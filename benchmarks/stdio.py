@@ -6,14 +6,14 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
-import httpx
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
+
+from tests.fixtures.processes import wait_until_answers
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -46,15 +46,7 @@ def simulator_process(port: int = 18766) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}/v1"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise
-            time.sleep(0.1)
+        wait_until_answers(f"{url}/health", process)
         yield url
     finally:
         process.terminate()

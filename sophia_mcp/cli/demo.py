@@ -13,13 +13,13 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import anyio
 import asyncpg
 import httpx
 
 from sophia_mcp.errors import SophiaError
+from sophia_mcp.sample.databases import database_url
 from sophia_mcp.settings import (
     AirbyteSettings,
     EmbeddingSettings,
@@ -46,14 +46,6 @@ def say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def with_database(url: str, database: str, user: str | None = None) -> str:
-    parts = urlsplit(url)
-    netloc = parts.netloc
-    if user is not None:
-        netloc = user + "@" + netloc.split("@", 1)[-1]
-    return urlunsplit(parts._replace(netloc=netloc, path=f"/{database}"))
-
-
 async def prepare_database(admin_url: str, calls: int) -> tuple[str, bool]:
     """Create and fill the demo database unless it is there; return the reader's URL and whether it was new."""
     admin = await asyncpg.connect(admin_url)
@@ -65,9 +57,9 @@ async def prepare_database(admin_url: str, calls: int) -> tuple[str, bool]:
             await admin.execute(f'CREATE ROLE "{READER_ROLE}" LOGIN')
     finally:
         await admin.close()
-    database_url = with_database(admin_url, DEMO_DATABASE)
+    gong_url = database_url(admin_url, DEMO_DATABASE)
     created = False
-    connection = await asyncpg.connect(database_url)
+    connection = await asyncpg.connect(gong_url)
     try:
         has_calls = await connection.fetchval("SELECT to_regclass('public.calls') IS NOT NULL")
     finally:
@@ -75,16 +67,16 @@ async def prepare_database(admin_url: str, calls: int) -> tuple[str, bool]:
     if not has_calls:
         from sophia_mcp.sample.gong_data import load_sample_data
 
-        await load_sample_data(database_url, calls=calls)
+        await load_sample_data(gong_url, calls=calls)
         created = True
-    connection = await asyncpg.connect(database_url)
+    connection = await asyncpg.connect(gong_url)
     try:
         # The server reads through a role that can do nothing but SELECT, as the README asks of users.
         await connection.execute(f'GRANT USAGE ON SCHEMA public TO "{READER_ROLE}"')
         await connection.execute(f'GRANT SELECT ON ALL TABLES IN SCHEMA public TO "{READER_ROLE}"')
     finally:
         await connection.close()
-    return with_database(admin_url, DEMO_DATABASE, READER_ROLE), created
+    return database_url(admin_url, DEMO_DATABASE, READER_ROLE), created
 
 
 @dataclass

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
-import time
 
 import httpx
 import pytest
 
 from sophia_mcp.sample.airbyte_sim import Simulator, serve_in_thread
+from tests.fixtures.processes import free_port, wait_until_answers
 
 CLI_START_TIMEOUT_SECONDS = 20
 
@@ -50,27 +49,8 @@ def test_serve_in_thread_takes_a_base_path_and_stops():
         httpx.get(f"{base_url}/health")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_until_serving(base_url: str, process: subprocess.Popen) -> None:
-    # The banner is printed just before uvicorn binds the port.
-    deadline = time.monotonic() + CLI_START_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "the simulator exited early"
-        try:
-            httpx.get(f"{base_url}/health")
-            return
-        except httpx.ConnectError:
-            time.sleep(0.05)
-    raise AssertionError(f"the simulator did not answer at {base_url}")
-
-
 def test_the_command_line_prints_where_it_listens_and_serves_the_seed():
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, "-m", "sophia_mcp.sample.airbyte_sim", "--port", str(port), "--token-lifetime", "180"]
     process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
     try:
@@ -78,7 +58,7 @@ def test_the_command_line_prints_where_it_listens_and_serves_the_seed():
         env = dict(line.strip().split("=", 1) for line in banner if "=" in line)
         base_url = f"http://127.0.0.1:{port}/v1"
         assert env["AIRBYTE_API_URL"] == base_url
-        _wait_until_serving(base_url, process)
+        wait_until_answers(f"{base_url}/health", process, CLI_START_TIMEOUT_SECONDS)
         token = _token(base_url, env)
         assert token["expires_in"] == 180
         headers = {"Authorization": f"Bearer {token['access_token']}"}

@@ -7,7 +7,6 @@ statement timeout each get their own server process.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections import Counter
@@ -19,9 +18,9 @@ import pytest
 from mcp import Client
 from mcp.shared.exceptions import MCPError
 
-from sophia_mcp.sample.gong_data import SampleManifest, load_sample_data
+from sophia_mcp.sample.gong_data import SampleManifest
 from tests.e2e.conftest import error_text, stdio_params, tool_json
-from tests.fixtures.postgres import GongSample, recreate_database
+from tests.fixtures.postgres import PARTIAL_PREFIX, PARTIAL_SCHEMA, GongSample
 from tests.gong.test_readonly_safety import ATTACKS, table_checksums
 
 pytestmark = pytest.mark.anyio
@@ -30,7 +29,6 @@ GONG_TOOLS = {
     "gong_search_calls", "gong_get_call", "gong_get_transcript", "gong_list_users",
     "gong_account_activity", "gong_rep_stats", "gong_data_status",
 }
-PARTIAL_SCHEMA, PARTIAL_PREFIX = "airbyte_gong", "gong_"
 
 
 @pytest.fixture(scope="module")
@@ -48,20 +46,6 @@ async def gong(gong_sample: GongSample) -> AsyncIterator[Client]:
 @pytest.fixture(scope="module")
 def manifest(gong_sample: GongSample) -> SampleManifest:
     return gong_sample.manifest
-
-
-@pytest.fixture(scope="module")
-def partial_sample(postgres_admin_url: str) -> GongSample:
-    """An installation that syncs only calls and users, in its own schema and with a stream prefix."""
-
-    async def build() -> GongSample:
-        url = await recreate_database(postgres_admin_url, "sophia_test_gong_partial_e2e")
-        manifest = await load_sample_data(
-            url, calls=200, seed=13, schema=PARTIAL_SCHEMA, prefix=PARTIAL_PREFIX, streams=("calls", "users")
-        )
-        return GongSample(url, manifest)
-
-    return asyncio.run(build())
 
 
 async def call(client: Client, tool: str, **args) -> dict:
@@ -372,11 +356,11 @@ async def test_injection_strings_in_every_text_argument_change_nothing(gong: Cli
 # --- other installations ----------------------------------------------------------------------------
 
 
-async def test_a_missing_stream_disables_only_what_needs_it(partial_sample: GongSample):
-    manifest = partial_sample.manifest
+async def test_a_missing_stream_disables_only_what_needs_it(partial_gong: GongSample):
+    manifest = partial_gong.manifest
     facts = next(iter(manifest.calls.values()))
     env = {
-        "SOPHIA_POSTGRES_URL": partial_sample.url,
+        "SOPHIA_POSTGRES_URL": partial_gong.url,
         "SOPHIA_GONG_SCHEMA": PARTIAL_SCHEMA,
         "SOPHIA_GONG_TABLE_PREFIX": PARTIAL_PREFIX,
     }

@@ -30,7 +30,7 @@ from sophia_mcp.sample.gong_data import SampleManifest, load_sample_data
 from sophia_mcp.search.embeddings.fastembed_provider import FastEmbedProvider
 from sophia_mcp.search.chunking import chunk_call
 from tests.e2e.conftest import REPO, error_text, mcp_json_launch, stdio_params, tool_json
-from tests.fixtures.postgres import recreate_database
+from sophia_mcp.sample.databases import recreate_database
 from tests.fixtures.qdrant import MODEL_PATH
 
 pytestmark = pytest.mark.anyio

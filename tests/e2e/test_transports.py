@@ -4,10 +4,8 @@ plus what the HTTP transport must refuse."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 
 import anyio
@@ -22,7 +20,8 @@ from sophia_mcp.sample.airbyte_sim.seed import GONG_POSTGRES_CONNECTION_ID
 from sophia_mcp.transports.http import UnsafeBindError, build_http_app
 from sophia_mcp.surface.server import build_server
 from sophia_mcp.settings import HttpSettings, Settings
-from tests.e2e.conftest import REPO, error_text, mcp_json_launch, stdio_params, tool_json
+from tests.e2e.conftest import error_text, mcp_json_launch, stdio_params, tool_json
+from tests.fixtures.processes import http_server_process
 
 pytestmark = pytest.mark.anyio
 
@@ -53,12 +52,6 @@ async def airbyte_scenario(client: Client, sim: Simulator) -> None:
     assert "not a valid Airbyte id" in error_text(await client.call_tool("airbyte_get_connection", {"connection_id": "a/b"}))
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 async def test_stdio_launched_from_mcp_json(airbyte_sim: Simulator, airbyte_sim_env: dict[str, str]):
     env = {**airbyte_sim_env, "SOPHIA_AIRBYTE_POLL_INTERVAL": "0.1"}
     async with Client(stdio_params(env)) as client:
@@ -68,30 +61,9 @@ async def test_stdio_launched_from_mcp_json(airbyte_sim: Simulator, airbyte_sim_
 @pytest.fixture
 def http_server(airbyte_sim_env: dict[str, str]) -> Iterator[str]:
     """`sophia-mcp serve --transport http` in a subprocess, as the hub runs it."""
-    command, _ = mcp_json_launch()
-    port = free_port()
-    env = {**os.environ, **airbyte_sim_env, "SOPHIA_HTTP_TOKEN": HTTP_TOKEN, "SOPHIA_AIRBYTE_POLL_INTERVAL": "0.1"}
-    process = subprocess.Popen(
-        [command, "serve", "--transport", "http", "--host", "127.0.0.1", "--port", str(port)],
-        env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"HTTP server did not start: {process.stderr.read().decode()[-2000:]}")
-            time.sleep(0.1)
+    env = {**airbyte_sim_env, "SOPHIA_HTTP_TOKEN": HTTP_TOKEN, "SOPHIA_AIRBYTE_POLL_INTERVAL": "0.1"}
+    with http_server_process(env, mcp_json_launch()[0]) as (base, _):
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        process.stderr.close()
 
 
 def http_client(base: str, token: str | None = HTTP_TOKEN) -> Client:

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
 
 from sophia_mcp.gong.repository import GongRepository
-from sophia_mcp.sample.gong_data import SampleManifest, load_sample_data
+from sophia_mcp.sample.gong_data import SampleManifest
 from sophia_mcp.postgres.readonly import ReadOnlyPool
 
-from tests.fixtures.postgres import GongSample, recreate_database
-
-PARTIAL_SCHEMA = "airbyte_gong"
-PARTIAL_PREFIX = "gong_"
-
+from tests.fixtures.postgres import GongSample
 
 @pytest.fixture
 def manifest(gong_sample: GongSample) -> SampleManifest:
@@ -31,17 +26,3 @@ async def pool(gong_postgres_url: str) -> AsyncIterator[ReadOnlyPool]:
 @pytest.fixture
 def repo(pool: ReadOnlyPool) -> GongRepository:
     return GongRepository(pool)
-
-
-@pytest.fixture(scope="session")
-def partial_gong(postgres_admin_url: str) -> GongSample:
-    """An installation that syncs only calls and users, into its own schema and with a stream prefix."""
-
-    async def build() -> GongSample:
-        url = await recreate_database(postgres_admin_url, "sophia_test_gong_partial")
-        manifest = await load_sample_data(
-            url, calls=300, seed=11, schema=PARTIAL_SCHEMA, prefix=PARTIAL_PREFIX, streams=("calls", "users")
-        )
-        return GongSample(url, manifest)
-
-    return asyncio.run(build())

@@ -12,7 +12,7 @@ from sophia_mcp.gong import layout
 from sophia_mcp.gong.errors import NotFoundError, StreamMissingError
 from sophia_mcp.gong.repository import GongRepository
 from sophia_mcp.postgres.readonly import ReadOnlyPool
-from tests.gong.conftest import PARTIAL_PREFIX, PARTIAL_SCHEMA
+from tests.fixtures.postgres import PARTIAL_PREFIX, PARTIAL_SCHEMA
 
 pytestmark = pytest.mark.anyio
 

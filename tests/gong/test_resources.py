@@ -19,8 +19,9 @@ from sophia_mcp.postgres.readonly import ReadOnlyPool
 from sophia_mcp.surface.resources import TRANSCRIPT_RESOURCE_CHARS
 from sophia_mcp.surface.server import build_server
 from sophia_mcp.settings import PostgresSettings, Settings
-from tests.fixtures.postgres import GongSample, recreate_database
-from tests.gong.conftest import PARTIAL_PREFIX, PARTIAL_SCHEMA
+from sophia_mcp.sample.databases import recreate_database
+from tests.fixtures.postgres import GongSample
+from tests.fixtures.postgres import PARTIAL_PREFIX, PARTIAL_SCHEMA
 
 pytestmark = pytest.mark.anyio
 

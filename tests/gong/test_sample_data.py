@@ -10,7 +10,7 @@ import pytest
 
 from sophia_mcp.gong import layout
 from sophia_mcp.sample.gong_data import THEMES, load_sample_data
-from tests.fixtures.postgres import recreate_database
+from sophia_mcp.sample.databases import recreate_database
 
 pytestmark = pytest.mark.anyio
 

@@ -10,8 +10,8 @@ from sophia_mcp.gong.errors import StreamMissingError
 from sophia_mcp.gong.repository import GongRepository
 from sophia_mcp.gong.schema import discover
 from sophia_mcp.postgres.readonly import ReadOnlyPool
-from tests.fixtures.postgres import recreate_database
-from tests.gong.conftest import PARTIAL_PREFIX, PARTIAL_SCHEMA
+from sophia_mcp.sample.databases import recreate_database
+from tests.fixtures.postgres import PARTIAL_PREFIX, PARTIAL_SCHEMA
 
 pytestmark = pytest.mark.anyio
 

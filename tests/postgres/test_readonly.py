@@ -23,7 +23,7 @@ from sophia_mcp.postgres.errors import (
     describe_target,
 )
 from sophia_mcp.postgres.readonly import ReadOnlyPool
-from tests.fixtures.postgres import database_url, recreate_database
+from sophia_mcp.sample.databases import database_url, recreate_database
 
 pytestmark = pytest.mark.anyio
 

@@ -8,11 +8,8 @@ backend, add its settings in `reliability_settings`.
 
 from __future__ import annotations
 
-import os
 import re
-import socket
 import subprocess
-import time
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
@@ -44,7 +41,8 @@ from sophia_mcp.settings import (
     QdrantSettings,
     Settings,
 )
-from tests.e2e.conftest import REPO, mcp_json_launch
+from tests.e2e.conftest import mcp_json_launch
+from tests.fixtures.processes import http_server_process
 
 SIM_URL = "http://airbyte.test/v1"
 # Every setting class: the suite removes their variables from the environment of whoever runs it.
@@ -172,36 +170,11 @@ def example_value(schema: Mapping[str, Any]) -> Any:
     return "a"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextmanager
 def http_server(env: Mapping[str, str], stderr: Any = subprocess.DEVNULL) -> Iterator[str]:
-    """`sophia-mcp serve --transport http` in a subprocess (as the hub runs it); yields its base URL."""
-    command, _ = mcp_json_launch()
-    port = free_port()
-    process = subprocess.Popen(
-        [command, "serve", "--transport", "http", "--host", "127.0.0.1", "--port", str(port)],
-        env={**os.environ, **env}, cwd=REPO, stdout=subprocess.DEVNULL, stderr=stderr,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None and time.monotonic() < deadline, "the HTTP server did not start"
-            time.sleep(0.05)
+    """`sophia-mcp serve --transport http` in a subprocess (as the hub runs it, launched from mcp.json)."""
+    with http_server_process(env, mcp_json_launch()[0], stderr) as (base, _):
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def http_client(base: str, token: str) -> Client:

@@ -25,11 +25,11 @@ from sophia_mcp.sample.airbyte_sim.seed import GONG_POSTGRES_CONNECTION_ID
 from sophia_mcp.surface.server import build_server
 from sophia_mcp.settings import Settings
 from tests.e2e.conftest import REPO, mcp_json_launch, stdio_params
+from tests.fixtures.processes import free_port
 from tests.reliability.support import (
     CALL_LIMIT_SECONDS,
     SIM_URL,
     fast_sim,
-    free_port,
     http_client,
     http_server,
     list_tools,
