@@ -1,37 +1,27 @@
-"""How often a connection's schedule should run, to tell when a connection is late.
+"""When a connection's schedule wanted its next run, to tell when a connection is late.
 
-Airbyte schedules are Quartz cron in UTC (`sec min hour day-of-month month day-of-week [year]`).
-Only the expected interval matters here, so the common shapes are recognised and anything else
-falls back to daily, which keeps the lateness check conservative.
+Airbyte schedules are Quartz cron in UTC (evaluated by `quartz.py`) or, on older connections,
+`basic` ("Every 24 HOURS"). A connection is late when the run due after its last job's start is
+more than one interval in the past, the interval being the schedule's own at that moment: so a
+weekday schedule is not late over a weekend, nor a business-hours one at night.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sophia_mcp.airbyte.quartz import CronError, QuartzCron
 
 _BASIC_UNITS = {"minutes": 60, "hours": 3600, "days": 86400, "weeks": 604800, "months": 2678400}
 
 
-def expected_interval(cron: str | None) -> timedelta | None:
-    if not cron:
-        return None
-    fields = cron.split()
-    if len(fields) < 6:
-        return None
-    _, minute, hour, day_of_month, _, day_of_week = fields[:6]
-    if minute.startswith("*/") and hour in ("*", "*/1"):
-        return timedelta(minutes=_step(minute))
-    if hour.startswith("*/"):
-        return timedelta(hours=_step(hour))
-    if hour == "*":
-        return timedelta(hours=1)
-    if "," in hour:
-        return timedelta(hours=24 / len(hour.split(",")))
-    if day_of_week not in ("*", "?"):
-        return timedelta(days=7)
-    if day_of_month not in ("*", "?"):
-        return timedelta(days=31)
-    return timedelta(days=1)
+@dataclass(frozen=True)
+class Overdue:
+    """The run that should have started: when, and the schedule's interval after it."""
+
+    due: datetime
+    interval: timedelta
 
 
 def basic_interval(basic_timing: str | None) -> timedelta | None:
@@ -44,6 +34,26 @@ def basic_interval(basic_timing: str | None) -> timedelta | None:
     return None
 
 
-def _step(field: str) -> int:
-    value = field[2:]
-    return int(value) if value.isdigit() and int(value) > 0 else 1
+def next_due(schedule_type: str, cron_expression: str | None, basic_timing: str | None,
+             last_start: datetime) -> Overdue | None:
+    """The run due after `last_start`, with the interval to the one after it; None when unscheduled,
+    unreadable, or never firing again."""
+    if schedule_type == "cron" and cron_expression:
+        try:
+            cron = QuartzCron.parse(cron_expression)
+        except CronError:
+            return None
+        due = cron.next_after(last_start)
+        following = cron.next_after(due) if due is not None else None
+        return Overdue(due, following - due) if due is not None and following is not None else None
+    if schedule_type == "basic":
+        interval = basic_interval(basic_timing)
+        return Overdue(last_start + interval, interval) if interval else None
+    return None
+
+
+def overdue(schedule_type: str, cron_expression: str | None, basic_timing: str | None,
+            last_start: datetime, now: datetime) -> Overdue | None:
+    """The overdue run when the connection is late, else None."""
+    due = next_due(schedule_type, cron_expression, basic_timing, last_start)
+    return due if due is not None and now - due.due > due.interval else None

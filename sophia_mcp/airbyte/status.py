@@ -12,10 +12,8 @@ from pydantic import BaseModel
 from sophia_mcp.airbyte.client import AirbyteClient
 from sophia_mcp.airbyte.errors import AirbyteError
 from sophia_mcp.airbyte.models import Connection, Job
-from sophia_mcp.airbyte.schedule import basic_interval, expected_interval
+from sophia_mcp.airbyte.schedule import overdue
 
-# A connection is late when its newest job started more than this many intervals ago.
-LATE_AFTER_INTERVALS = 2
 _LOOKUP_CONCURRENCY = 8
 T = TypeVar("T")
 
@@ -62,30 +60,28 @@ def parse_time(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
-def schedule_interval(connection: Connection) -> timedelta | None:
-    schedule = connection.schedule
-    if schedule.schedule_type == "cron":
-        return expected_interval(schedule.cron_expression)
-    if schedule.schedule_type == "basic":
-        return basic_interval(schedule.basic_timing)
-    return None
-
-
 def lateness(connection: Connection, last_job: Job | None, now: datetime) -> str | None:
     """Why a scheduled, active connection is late, or None when it is on time or unscheduled."""
-    interval = schedule_interval(connection)
-    if connection.status != "active" or interval is None:
+    schedule = connection.schedule
+    if connection.status != "active" or schedule.schedule_type not in ("cron", "basic"):
         return None
     if last_job is None:
         return "scheduled but has never run"
     started = parse_time(last_job.start_time)
     if started is None:
         return None
-    overdue = now - started
-    if overdue > interval * LATE_AFTER_INTERVALS:
-        hours = overdue.total_seconds() / 3600
-        return f"last job started {hours:.1f} h ago; schedule expects one every {interval}"
-    return None
+    late = overdue(schedule.schedule_type, schedule.cron_expression, schedule.basic_timing, started, now)
+    if late is None:
+        return None
+    return (
+        f"last job started {_hours(now - started)} ago; the run due {late.due:%a %Y-%m-%d %H:%M} UTC "
+        f"({_hours(now - late.due)} ago) never started, and the schedule runs every {_hours(late.interval)} there"
+    )
+
+
+def _hours(span: timedelta) -> str:
+    hours = span.total_seconds() / 3600
+    return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} days"
 
 
 class ConnectionProblem(BaseModel):

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from sophia_mcp.airbyte.client import AirbyteClient
 from sophia_mcp.airbyte.errors import AirbyteError
+from sophia_mcp.airbyte.quartz import CronError, QuartzCron
 from sophia_mcp.airbyte.models import Connection, Destination, Source, StreamProperties
 from sophia_mcp.airbyte.status import resolve_workspace
 from sophia_mcp.pipeline.destinations import PipelineDestination, pipeline_destinations, redacted
@@ -33,7 +34,6 @@ MODE_PREFERENCE: dict[str, tuple[str, ...]] = {
     "qdrant": (INCREMENTAL_DEDUPED, INCREMENTAL, FULL_REFRESH, FULL_REFRESH_APPEND),
 }
 DEFAULT_MODE_PREFERENCE = (INCREMENTAL, INCREMENTAL_DEDUPED, FULL_REFRESH, FULL_REFRESH_APPEND)
-QUARTZ_FIELD_COUNTS = (6, 7)
 
 
 class PlannedStep(BaseModel):
@@ -131,6 +131,14 @@ class PipelinePlanner:
     def cron(self) -> str:
         return _normal_cron(self.settings.pipeline.cron)
 
+    @property
+    def cron_problem(self) -> str | None:
+        try:
+            QuartzCron.parse(self.cron)
+        except CronError as exc:
+            return str(exc)
+        return None
+
     async def plan(self, apply: bool = False) -> PipelinePlan:
         workspace_id, _ = await resolve_workspace(self.client, self.settings.airbyte.workspace_id)
         wanted = pipeline_destinations(
@@ -142,10 +150,10 @@ class PipelinePlanner:
             changes=0,
             problems=[w.problem for w in wanted if w.problem and not w.blocking_only],
         )
-        if len(self.cron.split()) not in QUARTZ_FIELD_COUNTS:
+        if self.cron_problem:
             plan.problems.append(
-                f"SOPHIA_PIPELINE_CRON {self.cron!r} is not a Quartz cron expression (6 or 7 fields, seconds first, "
-                "e.g. `0 0 */6 * * ?` for every six hours): connections are not planned."
+                f"SOPHIA_PIPELINE_CRON {self.cron!r} is not a Quartz cron expression Airbyte accepts: "
+                f"{self.cron_problem}. Connections are not planned."
             )
         source = await find_gong_source(self.client, workspace_id, self.settings.pipeline.source_name)
         if isinstance(source, str):
@@ -224,7 +232,7 @@ class PipelinePlanner:
 
         if not destination_will_exist:
             return blocked(f"its destination {want.name!r} is missing")
-        if len(self.cron.split()) not in QUARTZ_FIELD_COUNTS:
+        if self.cron_problem:
             return blocked("SOPHIA_PIPELINE_CRON is not a Quartz cron expression (see problems)")
         if len(existing) > 1:
             ids = ", ".join(c.connection_id for c in existing)

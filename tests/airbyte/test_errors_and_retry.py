@@ -16,7 +16,6 @@ from sophia_mcp.airbyte.errors import (
     error_from_response,
 )
 from sophia_mcp.retry import backoff_seconds, retry_after_seconds, should_retry
-from sophia_mcp.airbyte.schedule import basic_interval, expected_interval
 
 PROBLEM = {"status": 404, "type": "https://reference.airbyte.com/reference/errors#not-found", "title": "not-found",
            "detail": "Connection 42 was not found."}
@@ -93,16 +92,3 @@ def test_a_post_is_retried_on_429_but_not_on_502():
     assert not should_retry(httpx.Response(502), idempotent=False)
     assert should_retry(httpx.Response(502), idempotent=True)
     assert not should_retry(httpx.Response(500), idempotent=True)
-
-
-@pytest.mark.parametrize(
-    ("cron", "hours"),
-    [("0 0 */6 * * ?", 6), ("0 0 12 * * ?", 24), ("0 0 * * * ?", 1), ("0 0 8 ? * MON", 168), ("0 0 0,12 * * ?", 12)],
-)
-def test_quartz_cron_intervals(cron, hours):
-    assert expected_interval(cron).total_seconds() == hours * 3600
-
-
-def test_basic_timing_interval():
-    assert basic_interval("Every 24 HOURS").total_seconds() == 86400
-    assert basic_interval("whenever") is None

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from sophia_mcp.airbyte.quartz import CronError, QuartzCron
 from sophia_mcp.sample.airbyte_sim.catalog import StreamSpec, streams_of, supported_modes
 from sophia_mcp.sample.airbyte_sim.problems import bad_request, invalid_cron, missing_cron
 
 INVALID_CONFIGURATION = "The body of the request contains an invalid connection configuration."
-# Quartz cron: seconds minutes hours day-of-month month day-of-week [year].
-QUARTZ_FIELD_COUNTS = (6, 7)
 
 
 def configured_streams(requested: Any, source_type: str, destination_type: str) -> list[dict[str, Any]]:
@@ -64,8 +63,10 @@ def schedule_of(requested: Any) -> dict[str, str]:
     expression = requested.get("cronExpression")
     if not isinstance(expression, str) or not expression.strip():
         raise missing_cron()
-    if len(expression.split()) not in QUARTZ_FIELD_COUNTS:
-        raise invalid_cron(expression, "a Quartz cron expression has 6 or 7 fields, e.g. `0 0 */6 * * ?`")
+    try:
+        QuartzCron.parse(expression)
+    except CronError as exc:
+        raise invalid_cron(expression, str(exc)) from None
     return {"scheduleType": "cron", "cronExpression": expression}
 
 
