@@ -1,10 +1,16 @@
-"""All configuration, read from the environment (and a `.env` file), one class per concern.
+"""All configuration, read from the environment, one class per concern.
+
+An env file is read only when one is named (`SOPHIA_ENV_FILE`, or `--env-file` on the command line,
+which sets it): a `.env` lying in the working folder is never trusted, since it could point
+AIRBYTE_API_URL, SOPHIA_EMBEDDING_URL or a destination at another host. The process environment
+wins over the file.
 
 Secrets are `SecretStr`, so they never show in a repr, a log line or a validation error.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any, Literal
@@ -14,10 +20,28 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 AIRBYTE_CLOUD_URL = "https://api.airbyte.com/v1"
 _PLACEHOLDER = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_:]*\}")
+ENV_FILE_VARIABLE = "SOPHIA_ENV_FILE"
+
+
+def named_env_file() -> Path | None:
+    """The env file the user named in SOPHIA_ENV_FILE, if any. A named file that cannot be read is
+    an error (a typo must not silently fall back to defaults such as Airbyte Cloud)."""
+    value = os.environ.get(ENV_FILE_VARIABLE, "").strip()
+    if not value:
+        return None
+    path = Path(value).expanduser()
+    if not path.is_file():
+        raise ValueError(f"{ENV_FILE_VARIABLE} names {value!r}, which is not a readable file")
+    return path
 
 
 class _Env(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    # No env file by default: only the one named in SOPHIA_ENV_FILE is read (see __init__).
+    model_config = SettingsConfigDict(env_file=None, env_file_encoding="utf-8", extra="ignore")
+
+    def __init__(self, **values: Any) -> None:
+        values.setdefault("_env_file", named_env_file())
+        super().__init__(**values)
 
     @model_validator(mode="before")
     @classmethod
@@ -118,7 +142,17 @@ class PipelineSettings(_Env):
 
 class HttpSettings(_Env):
     token: SecretStr | None = Field(None, alias="SOPHIA_HTTP_TOKEN")
+    # A comma list, for rotation: add the new token, move the clients over, drop the old one.
+    tokens: SecretStr | None = Field(None, alias="SOPHIA_HTTP_TOKENS")
     allowed_hosts: list[str] = Field(default_factory=list, alias="SOPHIA_HTTP_ALLOWED_HOSTS")
+
+
+    def all_tokens(self) -> list[str]:
+        """Every accepted HTTP token, from SOPHIA_HTTP_TOKEN and SOPHIA_HTTP_TOKENS, without repeats."""
+        values = [self.token.get_secret_value()] if self.token else []
+        if self.tokens:
+            values += self.tokens.get_secret_value().split(",")
+        return list(dict.fromkeys(value.strip() for value in values if value.strip()))
 
 
 class Settings:

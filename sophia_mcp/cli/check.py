@@ -9,7 +9,9 @@ from sophia_mcp.airbyte.status import health_report
 from sophia_mcp.errors import SophiaError
 from sophia_mcp.gong.repository import GongRepository
 from sophia_mcp.postgres.readonly import ReadOnlyPool
-from sophia_mcp.settings import Settings
+from pathlib import Path
+
+from sophia_mcp.settings import Settings, named_env_file
 
 
 def _flag(value: object) -> str:
@@ -82,12 +84,28 @@ async def _check_qdrant(settings: Settings) -> list[str]:
     return lines + [f"  status:           OK, {shape.dimension}-dimensional vectors match the embedder"]
 
 
+def _tokens(settings: Settings) -> str:
+    count = len(settings.http.all_tokens())
+    return "not set" if not count else "set" if count == 1 else f"set ({count} tokens)"
+
+
+def _env_file_line() -> str:
+    named = named_env_file()
+    if named is not None:
+        return f"Env file:           {named.resolve()} (named by SOPHIA_ENV_FILE / --env-file)"
+    line = "Env file:           none read (the environment only; name one with --env-file or SOPHIA_ENV_FILE)"
+    if Path(".env").is_file():
+        line += "; ./.env is ignored unless named"
+    return line
+
+
 async def _check_all(settings: Settings) -> list[str]:
     return [
+        _env_file_line(),
         *await _check_airbyte(settings),
         *await _check_postgres(settings),
         *await _check_qdrant(settings),
-        f"HTTP token:         {_flag(settings.http.token)}",
+        f"HTTP token:         {_tokens(settings)}",
     ]
 
 

@@ -20,18 +20,25 @@ def _configure_logging() -> None:
     logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLevelName(level)))
 
 
+ENV_FILE_HELP = "read settings from this env file too (the environment wins); no env file is read unless named"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sophia-mcp", description=__doc__)
+    parser.add_argument("--env-file", type=Path, help=ENV_FILE_HELP)
+    # Every command takes --env-file too, before or after its name; SUPPRESS keeps a value given first.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--env-file", type=Path, default=argparse.SUPPRESS, help=ENV_FILE_HELP)
     commands = parser.add_subparsers(dest="command")
 
-    serve = commands.add_parser("serve", help="run the MCP server (default: stdio)")
+    serve = commands.add_parser("serve", parents=[common], help="run the MCP server (default: stdio)")
     serve.add_argument("--transport", choices=["stdio", "http"], default="stdio")
     serve.add_argument("--host", default="127.0.0.1", help="HTTP: address to listen on")
     serve.add_argument("--port", type=int, default=8000, help="HTTP: port to listen on")
 
-    commands.add_parser("check", help="show the configuration (never a secret) and whether each backend answers")
+    commands.add_parser("check", parents=[common], help="show the configuration (never a secret) and whether each backend answers")
 
-    demo = commands.add_parser("demo", help="embedded Postgres + Qdrant with sample Gong data and the Airbyte simulator")
+    demo = commands.add_parser("demo", parents=[common], help="embedded Postgres + Qdrant with sample Gong data and the Airbyte simulator")
     demo.add_argument("--transport", choices=["stdio", "http"], default="stdio")
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--port", type=int, default=8000)
@@ -39,10 +46,10 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--reset", action="store_true", help="delete the data folder and start over")
     demo.add_argument("--calls", type=int, default=400, help="sample calls to generate on first start")
 
-    index = commands.add_parser("index", help="embed Gong calls and transcripts from Postgres into Qdrant")
+    index = commands.add_parser("index", parents=[common], help="embed Gong calls and transcripts from Postgres into Qdrant")
     index.add_argument("--batch", type=int, default=32, help="calls per batch (progress is saved after each)")
 
-    pipeline = commands.add_parser("pipeline", help="plan, apply or sync the Sophia pipeline in Airbyte")
+    pipeline = commands.add_parser("pipeline", parents=[common], help="plan, apply or sync the Sophia pipeline in Airbyte")
     pipeline.add_argument("action", choices=["plan", "apply", "sync"])
     pipeline.add_argument("--name", dest="name_contains", help="sync: only connections whose name contains this")
     return parser
@@ -56,6 +63,9 @@ def _describe(error: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.env_file is not None:
+        # Settings read SOPHIA_ENV_FILE wherever they are built, in this process and in its children.
+        os.environ["SOPHIA_ENV_FILE"] = str(args.env_file.expanduser().resolve())
     _configure_logging()
     command = args.command or "serve"
     try:

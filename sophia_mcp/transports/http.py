@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp
 
-from sophia_mcp.transports.auth import BearerTokenMiddleware
+from sophia_mcp.transports.auth import BearerTokenMiddleware, accepted_tokens
 from sophia_mcp.settings import HttpSettings
 
 LOOPBACK_HOSTS = ["127.0.0.1:*", "localhost:*", "[::1]:*"]
@@ -32,10 +32,11 @@ def is_loopback(host: str) -> bool:
 
 
 def build_http_app(server: MCPServer, http: HttpSettings, host: str) -> ASGIApp:
-    token = http.token.get_secret_value() if http.token else None
-    if not token and not is_loopback(host):
+    tokens = accepted_tokens(http, loopback=is_loopback(host))
+    if not tokens and not is_loopback(host):
         raise UnsafeBindError(
-            f"refusing to listen on {host} without a token: set SOPHIA_HTTP_TOKEN, or listen on 127.0.0.1"
+            f"refusing to listen on {host} without a token: set SOPHIA_HTTP_TOKEN (or SOPHIA_HTTP_TOKENS), "
+            "or listen on 127.0.0.1"
         )
 
     @server.custom_route("/healthz", methods=["GET"])
@@ -50,6 +51,6 @@ def build_http_app(server: MCPServer, http: HttpSettings, host: str) -> ASGIApp:
         enable_dns_rebinding_protection=True, allowed_hosts=allowed_hosts, allowed_origins=allowed_origins
     )
     app: ASGIApp = server.streamable_http_app(stateless_http=True, transport_security=security, host=host)
-    if token:
-        app = BearerTokenMiddleware(app, token)
+    if tokens:
+        app = BearerTokenMiddleware(app, tokens)
     return app
