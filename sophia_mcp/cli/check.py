@@ -47,7 +47,7 @@ async def _check_postgres(settings: Settings) -> list[str]:
     lines = [f"Postgres:           {_flag(postgres.url)} (schema {postgres.gong_schema!r}, prefix {postgres.table_prefix!r})"]
     if postgres.url is None:
         return lines + ["  status:           skipped (SOPHIA_POSTGRES_URL not set)"]
-    pool = ReadOnlyPool(postgres.url.get_secret_value(), statement_timeout_ms=postgres.statement_timeout_ms, max_size=1)
+    pool = ReadOnlyPool.from_settings(postgres, max_size=1)
     try:
         async with pool:
             await pool.ping()

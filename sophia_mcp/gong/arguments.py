@@ -7,12 +7,13 @@ input (NUL bytes, lone surrogates, megabytes of text) gets a clear answer instea
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime
 
 from sophia_mcp.gong.errors import InvalidArgumentError
+from sophia_mcp.gong.filters import MAX_TEXT, clean_text
 
-MAX_TEXT = 200
-# A point in time as callers give it: a date means its start (UTC), a naive time means UTC.
+# A point in time as callers give it: a date means its start (UTC), a naive time means UTC
+# (filters.utc_moment reads it so).
 Moment = datetime | date | None
 # Gong ids are numeric strings of up to 20 digits.
 _GONG_ID = re.compile(r"[0-9]{1,20}")
@@ -20,22 +21,14 @@ _GONG_ID = re.compile(r"[0-9]{1,20}")
 
 def text(name: str, value: str | None, max_length: int = MAX_TEXT) -> str | None:
     """A trimmed search text, or None when empty."""
-    if value is None:
-        return None
-    if not isinstance(value, str):
+    if value is not None and not isinstance(value, str):
         raise InvalidArgumentError(f"{name} must be text.")
-    value = value.strip()
-    if not value:
-        return None
-    if len(value) > max_length:
-        raise InvalidArgumentError(f"{name} is too long ({len(value)} characters); use at most {max_length}.")
-    if "\x00" in value:
-        raise InvalidArgumentError(f"{name} contains a NUL character, which no Gong field can hold.")
+    if value is not None and len(value.strip()) > max_length:
+        raise InvalidArgumentError(f"{name} is too long ({len(value.strip())} characters); use at most {max_length}.")
     try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as error:
-        raise InvalidArgumentError(f"{name} is not valid Unicode text.") from error
-    return value
+        return clean_text(value)
+    except ValueError as error:
+        raise InvalidArgumentError(f"{name} {error}.") from error
 
 
 def gong_id(name: str, value: str | int | None) -> str:
@@ -60,33 +53,3 @@ def limit(name: str, value: int | None, default: int, maximum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise InvalidArgumentError(f"{name} must be a whole number from 1 to {maximum}.")
     return min(value, maximum)
-
-
-def moment(name: str, value: Moment) -> datetime | None:
-    """A timezone-aware instant; a date means its start, a naive time means UTC."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    if isinstance(value, date):
-        return datetime.combine(value, time(), tzinfo=timezone.utc)
-    raise InvalidArgumentError(f"{name} must be a date or a date and time.")
-
-
-def seconds(name: str, value: int | None) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 7 * 24 * 3600:
-        raise InvalidArgumentError(f"{name} must be a number of seconds from 0 to 604800.")
-    return value
-
-
-def choice(name: str, value: str | None, allowed: tuple[str, ...]) -> str | None:
-    """One of `allowed`, matched case-insensitively, returned as spelt in `allowed`."""
-    cleaned = text(name, value)
-    if cleaned is None:
-        return None
-    for option in allowed:
-        if option.lower() == cleaned.lower():
-            return option
-    raise InvalidArgumentError(f"{name} must be one of: {', '.join(allowed)}.")

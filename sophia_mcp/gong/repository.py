@@ -17,6 +17,7 @@ import anyio
 from sophia_mcp.gong import arguments
 from sophia_mcp.gong.arguments import Moment
 from sophia_mcp.gong.errors import StreamMissingError
+from sophia_mcp.gong.filters import CallFilters
 from sophia_mcp.gong.models import (
     AccountActivity,
     CallDetail,
@@ -30,7 +31,7 @@ from sophia_mcp.gong.models import (
 )
 from sophia_mcp.gong.queries.accounts import account_activity
 from sophia_mcp.gong.queries.call_detail import get_call
-from sophia_mcp.gong.queries.calls import CallFilters, search_calls
+from sophia_mcp.gong.queries.calls import search_calls
 from sophia_mcp.gong.queries.reps import rep_stats
 from sophia_mcp.gong.queries.status import data_status
 from sophia_mcp.gong.queries.transcripts import get_transcript
@@ -75,24 +76,10 @@ class GongRepository:
         return (await (self.refresh() if rediscover else self.tables())).report()
 
     async def search_calls(
-        self,
-        *,
-        text: str | None = None,
-        since: Moment = None,
-        until: Moment = None,
-        rep: str | None = None,
-        account: str | None = None,
-        opportunity: str | None = None,
-        direction: str | None = None,
-        min_duration_s: int | None = None,
-        max_duration_s: int | None = None,
-        limit: int | None = None,
-        cursor: str | None = None,
+        self, filters: CallFilters | None = None, *, limit: int | None = None, cursor: str | None = None
     ) -> CallPage:
-        """Calls newest first. `text` matches the title; `since` is inclusive, `until` exclusive;
-        `rep` is a user id or part of a name or email; `account`/`opportunity` a CRM id or part of a
-        name; `direction` Inbound, Outbound, Conference or Unknown."""
-        filters = CallFilters(text, since, until, rep, account, opportunity, direction, min_duration_s, max_duration_s)
+        """Calls newest first that match every filter (see CallFilters)."""
+        filters = filters or CallFilters()
         size = arguments.limit("limit", limit, default=20, maximum=100)
         return await self._run(lambda schema: search_calls(self._pool, schema, filters, size, cursor))
 

@@ -25,6 +25,7 @@ from typing import Any
 
 import asyncpg
 
+from sophia_mcp.errors import NotConfiguredError
 from sophia_mcp.postgres.errors import (
     QUERY_FAILURES,
     PostgresError,
@@ -33,6 +34,7 @@ from sophia_mcp.postgres.errors import (
     describe_target,
     query_error,
 )
+from sophia_mcp.settings import PostgresSettings
 
 # Added to the server-side timeout for the client-side one, so that the server's clearer
 # cancellation normally wins and the client's only catches a server that stopped answering.
@@ -100,6 +102,22 @@ class ReadOnlyPool:
         self._pool: asyncpg.Pool | None = None
         # Transactions being ended in the background (see session()).
         self._ending: set[asyncio.Task[None]] = set()
+
+    @classmethod
+    def from_settings(cls, settings: PostgresSettings, **overrides: Any) -> ReadOnlyPool:
+        """The pool the settings describe (SOPHIA_POSTGRES_URL, its timeout and size); `overrides`
+        change any keyword of the constructor, e.g. a batch job's caps and application name."""
+        if settings.url is None:
+            raise NotConfiguredError(
+                "The Gong database is not configured: set SOPHIA_POSTGRES_URL to the Postgres where Airbyte "
+                "lands Gong data (a read-only role)."
+            )
+        options: dict[str, Any] = {
+            "statement_timeout_ms": settings.statement_timeout_ms,
+            "max_size": settings.pool_max_size,
+            **overrides,
+        }
+        return cls(settings.url.get_secret_value(), **options)
 
     async def open(self) -> None:
         if self._pool is not None:

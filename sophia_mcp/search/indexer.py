@@ -423,8 +423,8 @@ async def run_index(
     if settings.postgres.url is None:
         raise IndexSourceError("`sophia-mcp index` reads the Gong tables: set SOPHIA_POSTGRES_URL")
     fields = PayloadFields.from_settings(settings.qdrant)
-    pool = ReadOnlyPool(
-        settings.postgres.url.get_secret_value(),
+    pool = ReadOnlyPool.from_settings(
+        settings.postgres,
         statement_timeout_ms=STATEMENT_TIMEOUT_MS,
         # The list of changed calls is one row per call, and a batch of transcripts is large:
         # the caps that keep a tool's answer small do not apply to this batch job.

@@ -78,11 +78,7 @@ async def open_app(
         if settings.airbyte.configured:
             app._airbyte = AirbyteClient(settings.airbyte, transport=airbyte_transport)
         if settings.postgres.url is not None:
-            pool = ReadOnlyPool(
-                settings.postgres.url.get_secret_value(),
-                statement_timeout_ms=settings.postgres.statement_timeout_ms,
-                max_size=settings.postgres.pool_max_size,
-            )
+            pool = ReadOnlyPool.from_settings(settings.postgres)
             await pool.open()
             app._gong = GongRepository(pool, settings.postgres.gong_schema, settings.postgres.table_prefix)
         yield app

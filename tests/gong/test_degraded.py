@@ -9,6 +9,7 @@ import asyncpg
 import pytest
 
 from sophia_mcp.gong import layout
+from sophia_mcp.gong.filters import CallFilters
 from sophia_mcp.gong.errors import NotFoundError, StreamMissingError
 from sophia_mcp.gong.repository import GongRepository
 from sophia_mcp.postgres.readonly import ReadOnlyPool
@@ -27,7 +28,7 @@ async def test_search_list_users_and_call_metadata_still_work(partial_repo, part
     facts = next(iter(partial_gong.manifest.calls.values()))
     rep = partial_gong.manifest.users[facts.rep_id]
 
-    page = await partial_repo.search_calls(rep=rep.email, limit=100)
+    page = await partial_repo.search_calls(CallFilters(rep=rep.email), limit=100)
     assert facts.id in {c.id for c in page.calls}
     assert all(c.account is None for c in page.calls)
 
@@ -44,8 +45,8 @@ async def test_search_list_users_and_call_metadata_still_work(partial_repo, part
     ("lookup", "stream"),
     [
         (lambda repo, call_id: repo.get_transcript(call_id), "callTranscripts"),
-        (lambda repo, call_id: repo.search_calls(account="Acme"), "extensiveCalls"),
-        (lambda repo, call_id: repo.search_calls(opportunity="006"), "extensiveCalls"),
+        (lambda repo, call_id: repo.search_calls(CallFilters(account="Acme")), "extensiveCalls"),
+        (lambda repo, call_id: repo.search_calls(CallFilters(opportunity="006")), "extensiveCalls"),
         (lambda repo, call_id: repo.account_activity("Acme"), "extensiveCalls"),
         (lambda repo, call_id: repo.rep_stats(), "extensiveCalls"),
     ],

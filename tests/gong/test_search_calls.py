@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from sophia_mcp.gong.errors import InvalidArgumentError
+from sophia_mcp.gong.filters import CallFilters, checked
 
 pytestmark = pytest.mark.anyio
 
@@ -14,7 +15,7 @@ pytestmark = pytest.mark.anyio
 async def _all_pages(repo, **filters):
     calls, cursor = [], None
     while True:
-        page = await repo.search_calls(limit=100, cursor=cursor, **filters)
+        page = await repo.search_calls(checked(CallFilters, **filters), limit=100, cursor=cursor)
         calls += page.calls
         cursor = page.next_cursor
         if cursor is None:
@@ -51,7 +52,7 @@ async def test_a_rep_can_be_named_by_id_email_or_part_of_the_name(repo, manifest
 async def test_older_versions_never_show_up(repo, manifest):
     assert any(c.has_older_version for c in manifest.calls.values())
     # Only the first sync's versions carry the calendar title "Brightwave / <account>".
-    assert (await repo.search_calls(text="Brightwave / ")).calls == []
+    assert (await repo.search_calls(checked(CallFilters, text="Brightwave / "))).calls == []
 
 
 async def test_dates_direction_and_duration_filters(repo, manifest):
@@ -78,15 +79,41 @@ async def test_accounts_and_opportunities_come_from_the_crm_context(repo, manife
 
 
 async def test_text_matches_titles_literally(repo, manifest):
-    calls = (await repo.search_calls(text="PRICING discussion", limit=50)).calls
+    calls = (await repo.search_calls(checked(CallFilters, text="PRICING discussion"), limit=50)).calls
     assert calls and all("pricing discussion" in c.title.lower() for c in calls)
-    assert (await repo.search_calls(text="%")).calls == []
-    assert (await repo.search_calls(text="_")).calls == []
+    assert (await repo.search_calls(checked(CallFilters, text="%"))).calls == []
+    assert (await repo.search_calls(checked(CallFilters, text="_"))).calls == []
 
 
 async def test_bad_direction_and_foreign_cursors_are_refused_clearly(repo):
-    with pytest.raises(InvalidArgumentError, match="Inbound, Outbound, Conference, Unknown"):
-        await repo.search_calls(direction="sideways")
+    with pytest.raises(InvalidArgumentError, match="direction: Input should be 'Inbound', 'Outbound', 'Conference' or 'Unknown'"):
+        checked(CallFilters, direction="sideways")
     users_cursor = (await repo.list_users(limit=1)).next_cursor
     with pytest.raises(InvalidArgumentError, match="next_cursor"):
         await repo.search_calls(cursor=users_cursor)
+
+
+async def test_tracker_filter_finds_the_calls_where_the_tracker_fired(repo, manifest):
+    from sophia_mcp.sample.gong_data import THEMES_BY_KEY
+
+    theme = THEMES_BY_KEY[manifest.calls[next(iter(manifest.calls))].themes[0]]
+    expected = {c.id for c in manifest.calls_about(theme.key)}
+    found = {c.id for c in await _all_pages(repo, tracker=theme.tracker.upper())}
+    assert expected and found == expected
+
+
+def test_filters_are_checked_once_with_one_set_of_bounds():
+    filters = checked(CallFilters, since="2026-01-02", until="2026-01-03T04:05:06", text="  pricing  ", direction="inbound")
+    assert filters.since.isoformat() == "2026-01-02T00:00:00+00:00"
+    assert filters.until.isoformat() == "2026-01-03T04:05:06+00:00"
+    assert (filters.text, filters.direction) == ("pricing", "Inbound")
+    assert checked(CallFilters, min_duration_s=604800).min_duration_s == 604800
+    for values, message in (
+        ({"min_duration_s": 604801}, "min_duration_s: Input should be less than or equal to 604800"),
+        ({"since": "2026-02-01", "until": "2026-01-01"}, "since must be before until"),
+        ({"min_duration_s": 600, "max_duration_s": 300}, "min_duration_s must not be more than max_duration_s"),
+        ({"text": "x" * 201}, "text: String should have at most 200 characters"),
+        ({"rep": "a\x00"}, "rep: contains a NUL character"),
+    ):
+        with pytest.raises(InvalidArgumentError, match=message):
+            checked(CallFilters, **values)

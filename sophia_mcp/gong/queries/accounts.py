@@ -14,6 +14,7 @@ import asyncpg
 
 from sophia_mcp.gong import arguments
 from sophia_mcp.gong.arguments import Moment
+from sophia_mcp.gong.filters import utc_moment
 from sophia_mcp.gong.errors import AmbiguousAccountError, InvalidArgumentError, NotFoundError
 from sophia_mcp.gong.models import Account, AccountActivity, CallRow, Contact, OpportunityHistory, StageSpan
 from sophia_mcp.gong.queries.common import account_of, crm_containment, crm_objects_of, fields, loads, number
@@ -38,7 +39,7 @@ async def account_activity(
     wanted = arguments.text("account", account)
     if wanted is None:
         raise InvalidArgumentError("account is required: a CRM account id or part of its name.")
-    start, end = arguments.moment("since", since), arguments.moment("until", until)
+    start, end = utc_moment(since), utc_moment(until)
     extensive = schema.table("extensiveCalls")
     async with pool.session() as session:
         found = await _resolve(session, schema, wanted)

@@ -2,52 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 import asyncpg
 
 from sophia_mcp.gong import arguments, cursors
-from sophia_mcp.gong.arguments import Moment
+from sophia_mcp.gong.filters import CallFilters
 from sophia_mcp.gong.models import CallPage, CallRow
-from sophia_mcp.gong.queries.common import account_of, crm_filter, loads, rep_filter
+from sophia_mcp.gong.queries.common import account_of, crm_filter, loads, rep_filter, tracker_filter
 from sophia_mcp.gong.schema import GongSchema
 from sophia_mcp.gong.sql import Query, extensive_id_equals, first_crm_object, full_name, is_latest, latest_row
 from sophia_mcp.postgres.readonly import ReadOnlyPool
 
-DIRECTIONS = ("Inbound", "Outbound", "Conference", "Unknown")
 CURSOR_KIND = "calls"
-
-
-@dataclass(frozen=True)
-class CallFilters:
-    text: str | None = None
-    since: Moment = None
-    until: Moment = None
-    rep: str | None = None
-    account: str | None = None
-    opportunity: str | None = None
-    direction: str | None = None
-    min_duration_s: int | None = None
-    max_duration_s: int | None = None
-
-
-def checked_filters(filters: CallFilters) -> CallFilters:
-    return CallFilters(
-        text=arguments.text("text", filters.text),
-        since=arguments.moment("since", filters.since),
-        until=arguments.moment("until", filters.until),
-        rep=arguments.text("rep", filters.rep),
-        account=arguments.text("account", filters.account),
-        opportunity=arguments.text("opportunity", filters.opportunity),
-        direction=arguments.choice("direction", filters.direction, DIRECTIONS),
-        min_duration_s=arguments.seconds("min_duration_s", filters.min_duration_s),
-        max_duration_s=arguments.seconds("max_duration_s", filters.max_duration_s),
-    )
 
 
 async def search_calls(
     pool: ReadOnlyPool, schema: GongSchema, filters: CallFilters, limit: int, cursor: str | None
 ) -> CallPage:
-    filters = checked_filters(filters)
     position = cursors.decode(CURSOR_KIND, cursor, {"t": int, "i": str})
     calls = schema.table("calls")
     query = Query()
@@ -70,6 +40,8 @@ async def search_calls(
         where.append(crm_filter(schema, query, "Opportunity", filters.opportunity, c("id")))
     if filters.direction:
         where.append(f"lower({c('direction')}) = {query.param(filters.direction.lower(), 'text')}")
+    if filters.tracker:
+        where.append(tracker_filter(schema, query, filters.tracker, c("id")))
     if filters.min_duration_s is not None:
         where.append(f"{c('duration')} >= {query.param(filters.min_duration_s, 'bigint')}")
     if filters.max_duration_s is not None:

@@ -8,7 +8,7 @@ from typing import Any
 from sophia_mcp.gong import arguments
 from sophia_mcp.gong.models import Account
 from sophia_mcp.gong.schema import GongSchema
-from sophia_mcp.gong.sql import Query, first_crm_name, full_name, is_latest
+from sophia_mcp.gong.sql import Query, extensive_id_equals, first_crm_name, full_name, is_latest, latest_row
 
 
 def rep_filter(schema: GongSchema, query: Query, rep: str, user_id_expr: str) -> str:
@@ -53,6 +53,25 @@ def crm_filter(schema: GongSchema, query: Query, object_type: str, value: str, c
         f"WHERE NOT EXISTS (SELECT 1 FROM {extensive.sql} p WHERE {extensive.col('p', 'context')} @> {by_id}) "
         f"AND {first_crm_name(context, object_type)} ILIKE {pattern} AND {is_latest(extensive, 'e')}"
         ") matched(id))"
+    )
+
+
+def tracker_filter(schema: GongSchema, query: Query, tracker: str, call_id_expr: str) -> str:
+    """`call_id_expr` (text) is a call whose latest extensive record has the tracker (name matched
+    ignoring case) firing at least once. Correlated, so that a listing newest first stops as soon as
+    its page is full."""
+    extensive = schema.table("extensiveCalls")
+    trackers = latest_row(
+        extensive,
+        "e",
+        extensive_id_equals(extensive, "e", call_id_expr),
+        f"{extensive.col('e', 'content')} -> 'trackers'",
+    )
+    fired = "CASE WHEN jsonb_typeof(t -> 'count') = 'number' THEN (t ->> 'count')::numeric > 0 ELSE true END"
+    return (
+        # strict and silent: trackers that are not an array (real data is not always clean) match nothing.
+        f"EXISTS (SELECT 1 FROM jsonb_path_query({trackers}, 'strict $[*]', '{{}}', true) t "
+        f"WHERE lower(t ->> 'name') = lower({query.param(tracker, 'text')}) AND {fired})"
     )
 
 

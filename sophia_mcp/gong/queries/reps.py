@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from sophia_mcp.gong import arguments
 from sophia_mcp.gong.arguments import Moment
+from sophia_mcp.gong.filters import utc_moment
 from sophia_mcp.gong.errors import InvalidArgumentError
 from sophia_mcp.gong.models import RepStat, RepStats
 from sophia_mcp.gong.queries.common import rep_filter
@@ -34,8 +35,8 @@ async def rep_stats(
     rep: str | None,
     limit: int,
 ) -> RepStats:
-    end = arguments.moment("until", until) or datetime.now(timezone.utc)
-    start = arguments.moment("since", since) or end - DEFAULT_PERIOD
+    end = utc_moment(until) or datetime.now(timezone.utc)
+    start = utc_moment(since) or end - DEFAULT_PERIOD
     if start >= end:
         raise InvalidArgumentError("since must be before until.")
     rep = arguments.text("rep", rep)

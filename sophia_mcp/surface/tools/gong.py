@@ -1,12 +1,15 @@
 """The Gong tools: read-only lookups over the tables Airbyte writes, via the Gong repository."""
 
-from datetime import date, datetime
-from typing import Annotated, Literal
+import functools
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
 
+import annotated_types
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
 from mcp_types import CallToolResult, ToolAnnotations
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from sophia_mcp.surface.context import AppContext, app_context
 from sophia_mcp.gong.models import (
@@ -18,44 +21,69 @@ from sophia_mcp.gong.models import (
     TranscriptPage,
     UserPage,
 )
+from sophia_mcp.gong.filters import Account, CallFilters, Rep, Since, Until, checked
 from sophia_mcp.surface.tools.shaping import add_tools, compact, tool_errors
+
+__all__ = ["Account", "Rep", "Since", "Until", "register"]
 
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
 
 CallId = Annotated[str, Field(min_length=1, max_length=40, description="A Gong call id, e.g. from gong_search_calls.")]
-Since = Annotated[datetime | date | None, Field(description="From this date or time (inclusive), ISO 8601, UTC.")]
-Until = Annotated[datetime | date | None, Field(description="Before this date or time (exclusive), ISO 8601, UTC.")]
-Rep = Annotated[str | None, Field(max_length=200, description="The seller: a Gong user id, or part of a name or email.")]
-Account = Annotated[str | None, Field(max_length=200, description="A CRM account id or part of the account name.")]
 PageCursor = Annotated[str | None, Field(max_length=500, description="`next_cursor` of the previous page.")]
 
 
+def filter_arguments(model: type[BaseModel]) -> Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[Any]]]:
+    """Each field of `model` becomes an argument of the tool (so the input schema an assistant reads
+    stays flat, with the field's bounds and description), and the tool receives them validated, as
+    one `filters` object. Only the bounds go into the schema: the model's own checks (trimming, dates
+    to UTC, ranges) run once, in `checked`, and fail with a message naming the argument."""
+
+    def decorate(tool: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        signature = inspect.signature(tool, eval_str=True)
+        names = tuple(model.model_fields)
+
+        @functools.wraps(tool)
+        async def with_filters(*args: Any, **kwargs: Any) -> Any:
+            values = {name: kwargs.pop(name) for name in names if name in kwargs}
+            return await tool(*args, filters=checked(model, **values), **kwargs)
+
+        flat = [
+            inspect.Parameter(
+                name,
+                inspect.Parameter.KEYWORD_ONLY,
+                default=field.default,
+                annotation=Annotated[
+                    (
+                        field.annotation,
+                        *(m for m in field.metadata if isinstance(m, annotated_types.BaseMetadata)),
+                        Field(description=field.description),
+                    )
+                ],
+            )
+            for name, field in model.model_fields.items()
+        ]
+        # The context comes first; the tool's own arguments (limit, cursor, ...) follow the filters.
+        ctx, *own = (p for p in signature.parameters.values() if p.name != "filters")
+        keyword_only = [*flat, *(p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own)]
+        with_filters.__signature__ = signature.replace(parameters=[ctx, *keyword_only])  # type: ignore[attr-defined]
+        with_filters.__annotations__ = {p.name: p.annotation for p in (ctx, *keyword_only)} | {
+            "return": signature.return_annotation
+        }
+        return with_filters
+
+    return decorate
+
+
 @tool_errors
+@filter_arguments(CallFilters)
 async def gong_search_calls(
-    ctx: Context,
-    text: Annotated[str | None, Field(max_length=200, description="Words in the call title.")] = None,
-    since: Since = None,
-    until: Until = None,
-    rep: Rep = None,
-    account: Account = None,
-    opportunity: Annotated[
-        str | None, Field(max_length=200, description="A CRM opportunity id or part of its name.")
-    ] = None,
-    direction: Annotated[Literal["Inbound", "Outbound", "Conference", "Unknown"] | None, Field()] = None,
-    min_duration_s: Annotated[int | None, Field(ge=0, le=86400, description="At least this long, seconds.")] = None,
-    max_duration_s: Annotated[int | None, Field(ge=0, le=86400, description="At most this long, seconds.")] = None,
-    limit: Annotated[int, Field(ge=1, le=100)] = 20,
-    cursor: PageCursor = None,
+    ctx: Context, filters: CallFilters, limit: Annotated[int, Field(ge=1, le=100)] = 20, cursor: PageCursor = None
 ) -> Annotated[CallToolResult, CallPage]:
-    """Find Gong calls, newest first, by title words, date range, rep, account, opportunity, direction and
-    duration. Returns compact rows with call ids for gong_get_call and gong_get_transcript; page with cursor.
-    For questions about what was said, use gong_semantic_search."""
-    page = await app_context(ctx).gong.search_calls(
-        text=text, since=since, until=until, rep=rep, account=account, opportunity=opportunity,
-        direction=direction, min_duration_s=min_duration_s, max_duration_s=max_duration_s,
-        limit=limit, cursor=cursor,
-    )
-    return compact(page)
+    """Find Gong calls, newest first, by title words, date range, rep, account, opportunity, direction,
+    duration and tracker. Returns compact rows with call ids for gong_get_call and gong_get_transcript; page
+    with cursor. For questions about what was said, use gong_search_transcripts (exact words) or
+    gong_semantic_search (meaning)."""
+    return compact(await app_context(ctx).gong.search_calls(filters, limit=limit, cursor=cursor))
 
 
 @tool_errors
