@@ -11,9 +11,10 @@ import httpx
 import pytest
 
 from sophia_mcp.sample.airbyte_sim import Simulator, create_app
-from tests.airbyte_sim.openapi import SPEC_DIR, ApiSpec
+from tests.airbyte_sim.openapi import CONFIG_ROOT, SPEC_DIR, ApiSpec, ConfigSpec
 
 BASE_URL = "http://airbyte.test/v1"
+CONFIG_URL = "http://airbyte.test/api/v1"
 
 
 @pytest.fixture(scope="session")
@@ -21,6 +22,11 @@ def spec() -> ApiSpec:
     if not (SPEC_DIR / "api.yaml").exists():
         pytest.skip(f"the Airbyte spec (api.yaml) is not at {SPEC_DIR}")
     return ApiSpec.load()
+
+
+@pytest.fixture(scope="session")
+def config_spec() -> ConfigSpec:
+    return ConfigSpec.load()
 
 
 class ManualClock:
@@ -39,10 +45,11 @@ class SpecCheckedClient(httpx.AsyncClient):
     `seen` records (method, path template, status) of every answer, to assert coverage.
     """
 
-    def __init__(self, sim: Simulator, spec: ApiSpec) -> None:
+    def __init__(self, sim: Simulator, spec: ApiSpec, config_spec: ConfigSpec | None = None) -> None:
         super().__init__(transport=httpx.ASGITransport(app=create_app(sim)), base_url=BASE_URL,
                          event_hooks={"response": [self._check]})
         self.spec = spec
+        self.config_spec = config_spec or ConfigSpec.load()
         self.seen: set[tuple[str, str | None, int]] = set()
 
     async def authenticate(self, sim: Simulator) -> None:
@@ -53,15 +60,21 @@ class SpecCheckedClient(httpx.AsyncClient):
     async def _check(self, response: httpx.Response) -> None:
         await response.aread()
         method = response.request.method
-        template = self.spec.template_of(response.request.url.path.removeprefix("/v1"))
+        path = response.request.url.path
+        if path.startswith(CONFIG_ROOT + "/v1/"):
+            self.seen.add((method, path, response.status_code))
+            errors = self.config_spec.response_errors(response, method, path)
+            assert not errors, f"{method} {response.request.url} -> {response.status_code} breaks config.yaml: {errors}"
+            return
+        template = self.spec.template_of(path.removeprefix("/v1"))
         self.seen.add((method, template, response.status_code))
         errors = self.spec.response_errors(response, method, template)
         assert not errors, f"{method} {response.request.url} -> {response.status_code} breaks the spec: {errors}"
 
 
 @pytest.fixture
-async def client(airbyte_sim: Simulator, spec: ApiSpec) -> AsyncIterator[SpecCheckedClient]:
-    async with SpecCheckedClient(airbyte_sim, spec) as checked:
+async def client(airbyte_sim: Simulator, spec: ApiSpec, config_spec: ConfigSpec) -> AsyncIterator[SpecCheckedClient]:
+    async with SpecCheckedClient(airbyte_sim, spec, config_spec) as checked:
         await checked.authenticate(airbyte_sim)
         yield checked
 

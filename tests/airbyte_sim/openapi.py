@@ -25,6 +25,9 @@ from referencing.jsonschema import DRAFT202012
 SPEC_DIR = Path(__file__).resolve().parents[3] / "shared" / "reference" / "airbyte"
 API_URI = "urn:airbyte:api"
 PROBLEMS_URI = "urn:airbyte:api-problems"
+CONFIG_URI = "urn:airbyte:config"
+# Where the Configuration API's paths (config.yaml: "/v1/jobs/get" …) are served.
+CONFIG_ROOT = "/api"
 
 
 class ApiSpec:
@@ -91,6 +94,39 @@ class ApiSpec:
         if not content_type.startswith("application/json"):
             return [f"{method} {template} must answer application/json, got {content_type!r}"]
         return self.body_errors(method, template, response.status_code, response.json())
+
+
+class ConfigSpec:
+    """config.yaml, the Configuration API: success and declared error bodies, checked the same strict way."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.config = config
+        self._registry = Registry().with_resource(
+            CONFIG_URI, DRAFT202012.create_resource(_closed(_nullable(copy.deepcopy(config))))
+        )
+
+    @classmethod
+    def load(cls, spec_dir: Path = SPEC_DIR) -> ConfigSpec:
+        return cls(yaml.safe_load((spec_dir / "config.yaml").read_text()))
+
+    def response_errors(self, response: httpx.Response, method: str, path: str) -> list[str]:
+        template = path.removeprefix(CONFIG_ROOT)
+        operation = self.config["paths"].get(template, {}).get(method.lower())
+        if operation is None:
+            return [f"config.yaml has no {method} {template}"]
+        declared = operation["responses"].get(str(response.status_code))
+        if declared is None:
+            return [f"config.yaml does not declare {response.status_code} for {method} {template}"]
+        if "$ref" in declared:  # a shared response, e.g. NotFoundResponse
+            declared = self.config["components"]["responses"][declared["$ref"].rsplit("/", 1)[-1]]
+        schema = declared["content"]["application/json"]["schema"]
+        if not response.headers.get("content-type", "").startswith("application/json"):
+            return [f"{method} {template} must answer application/json"]
+        return self.body_errors(schema, response.json())
+
+    def body_errors(self, schema: dict[str, Any], body: Any) -> list[str]:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        return _errors(self._registry, f"{CONFIG_URI}#/components/schemas/{name}", body)
 
 
 def _errors(registry: Registry, uri: str, instance: Any) -> list[str]:

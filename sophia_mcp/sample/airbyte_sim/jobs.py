@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sophia_mcp.sample.airbyte_sim.failures import ATTEMPTS_BEFORE_GIVING_UP, CANCELLED, Failure
+
 FINAL_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
 # A failed job stops having written this share of its rows.
 FAILED_PROGRESS = 0.5
@@ -25,10 +27,14 @@ class Job:
     created_clock: float
     pending_seconds: float
     running_seconds: float
-    fails: bool
+    failure: Failure | None  # why it fails, or None when it succeeds
     rows_total: int
     bytes_total: int
     cancelled_clock: float | None = None
+
+    @property
+    def fails(self) -> bool:
+        return self.failure is not None
 
     def elapsed(self, now: float) -> float:
         end = now if self.cancelled_clock is None else min(now, self.cancelled_clock)
@@ -72,6 +78,70 @@ class Job:
             "bytesSynced": int(self.bytes_total * progress),
             "rowsSynced": int(self.rows_total * progress),
         }
+
+
+    def to_config_api(self, now: float) -> dict[str, Any]:
+        """The Configuration API's `JobInfoRead`: the job and its attempts, with failure summaries."""
+        status = self.status(now)
+        created = _epoch(self.created_wall)
+        updated = _epoch(self.last_updated(now))
+        job: dict[str, Any] = {
+            "id": self.job_id,
+            "configType": CONFIG_TYPES[self.job_type],
+            "configId": self.connection_id,
+            "createdAt": created,
+            "updatedAt": updated,
+            "status": status,
+        }
+        if status != "pending":
+            job["startedAt"] = created + int(self.pending_seconds)
+        return {"job": job, "attempts": self._attempts(status, now)}
+
+    def _attempts(self, status: str, now: float) -> list[dict[str, Any]]:
+        if status == "pending":
+            return []
+        started = self.created_wall + timedelta(seconds=self.pending_seconds)
+        ended = self.last_updated(now)
+        if status == "running":
+            outcomes: list[tuple[str, Failure | None]] = [("running", None)]
+        elif status == "succeeded":
+            outcomes = [("succeeded", None)]
+        elif status == "cancelled":
+            outcomes = [("failed", CANCELLED)]
+        else:
+            outcomes = [("failed", self.failure)] * ATTEMPTS_BEFORE_GIVING_UP
+        span = (ended - started) / len(outcomes)
+        rows = int(self.rows_total * self.progress(now))
+        attempts = []
+        for number, (attempt_status, failure) in enumerate(outcomes):
+            begin, end = started + span * number, started + span * (number + 1)
+            attempt: dict[str, Any] = {
+                "id": number,
+                "status": attempt_status,
+                "createdAt": _epoch(begin),
+                "updatedAt": _epoch(end),
+                "recordsSynced": rows if attempt_status == "succeeded" else 0,
+                "bytesSynced": int(self.bytes_total * self.progress(now)) if attempt_status == "succeeded" else 0,
+                "totalStats": {"recordsEmitted": rows, "bytesEmitted": int(self.bytes_total * self.progress(now)),
+                               "recordsCommitted": rows if attempt_status == "succeeded" else 0},
+            }
+            if attempt_status != "running":
+                attempt["endedAt"] = _epoch(end)
+            if failure is not None:
+                attempt["failureSummary"] = {
+                    "failures": [failure.to_api(_epoch(end) * 1000)],
+                    "partialSuccess": False,
+                }
+            attempts.append({"attempt": attempt})
+        return attempts
+
+
+# Public API job types -> the Configuration API's JobConfigType.
+CONFIG_TYPES = {"sync": "sync", "reset": "reset_connection", "refresh": "refresh", "clear": "clear"}
+
+
+def _epoch(moment: datetime) -> int:
+    return int(moment.timestamp())
 
 
 def iso_utc(moment: datetime) -> str:

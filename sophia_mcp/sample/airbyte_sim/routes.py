@@ -1,4 +1,5 @@
-"""The ASGI app: the public API's routes under a base path, each behind faults and bearer auth."""
+"""The ASGI app: the public API's routes under a base path, each behind faults and bearer auth, and the
+Configuration API's (`config_api.py`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from sophia_mcp.sample.airbyte_sim import endpoints
+from sophia_mcp.sample.airbyte_sim.config_api import config_routes
 from sophia_mcp.sample.airbyte_sim.parsing import bearer_token
 from sophia_mcp.sample.airbyte_sim.problems import ProblemError, route_not_found
 from sophia_mcp.sample.airbyte_sim.state import Simulator
@@ -44,9 +46,10 @@ OPERATIONS: list[tuple[str, str, Handler, bool]] = [
 
 
 def create_app(sim: Simulator, base_path: str = "/v1") -> Starlette:
-    """Serve `sim` under `base_path`: "/v1" like Airbyte Cloud, "/api/public/v1" like self-managed."""
+    """Serve `sim` under `base_path`: "/v1" like Airbyte Cloud, "/api/public/v1" like self-managed; the
+    Configuration API is always under "/api/v1"."""
     base_path = normalized_base_path(base_path)
-    routes = [_route(sim, base_path, *operation) for operation in OPERATIONS]
+    routes = [_route(sim, base_path, *operation) for operation in OPERATIONS] + config_routes(sim)
 
     async def unknown_route(request: Request, exc: Exception) -> Response:
         return route_not_found(request.url.path).response()

@@ -2,7 +2,8 @@
 
 Full seed: workspace "Sophia"; source "Gong"; destinations "Sophia Postgres" and "Sophia Redis";
 connections "Gong → Postgres" (every six hours, healthy), "Gong → Redis" (manual) and
-"Gong transcripts → Postgres" (daily, last job failed); a few days of job history.
+"Gong transcripts → Postgres" (daily, last job failed: the Gong key may not read transcripts, so its
+syncs keep failing); a few days of job history.
 Half pipeline: the workspace, "Gong" and "Sophia Postgres" only (what the pipeline tool completes).
 Configuration secrets are fake and the API masks them anyway.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from sophia_mcp.sample.airbyte_sim.failures import TRANSCRIPTS_FORBIDDEN
 from sophia_mcp.sample.airbyte_sim.state import Simulator
 
 
@@ -50,6 +52,7 @@ REDIS_CONFIGURATION = {"host": "localhost", "port": 6379, "username": "default",
 def seeded(
     *,
     half_pipeline: bool = False,
+    failing_backfill: bool | None = None,
     extra_sources: int = 0,
     extra_destinations: int = 0,
     extra_connections: int = 0,
@@ -57,15 +60,18 @@ def seeded(
     **options: Any,
 ) -> Simulator:
     """A simulator holding the Sophia workspace; `options` go to `Simulator`. `half_pipeline`: Gong source and
-    "Sophia Postgres" only, no connection. `extra_*` add that many more rows, to cross pages."""
+    "Sophia Postgres" only, no pipeline connection. `failing_backfill` (default: with the full seed) adds
+    "Gong transcripts → Postgres", whose last job failed because the Gong key may not read transcripts.
+    `extra_*` add that many more rows, to cross pages."""
     sim = Simulator(**options)
     _populate(sim, half_pipeline=half_pipeline, extra_sources=extra_sources, extra_destinations=extra_destinations,
-              extra_connections=extra_connections, extra_jobs=extra_jobs)
+              extra_connections=extra_connections, extra_jobs=extra_jobs,
+              failing_backfill=not half_pipeline if failing_backfill is None else failing_backfill)
     return sim
 
 
 def _populate(sim: Simulator, *, half_pipeline: bool, extra_sources: int, extra_destinations: int,
-              extra_connections: int, extra_jobs: int) -> None:
+              extra_connections: int, extra_jobs: int, failing_backfill: bool) -> None:
     sim.add_workspace(WORKSPACE_NAME, WORKSPACE_ID)
     sim.add_source(GONG_SOURCE_NAME, "gong", WORKSPACE_ID, GONG_CONFIGURATION, GONG_SOURCE_ID)
     sim.add_destination(POSTGRES_DESTINATION_NAME, "postgres", WORKSPACE_ID, POSTGRES_CONFIGURATION,
@@ -74,6 +80,8 @@ def _populate(sim: Simulator, *, half_pipeline: bool, extra_sources: int, extra_
     history: list[tuple[str, float, float, bool]] = []
     if not half_pipeline:
         history += _add_pipeline(sim)
+    if failing_backfill:
+        history += _add_failing_backfill(sim)
     for number in range(FIRST_EXTRA, FIRST_EXTRA + extra_sources):
         sim.add_source(f"Extra source {number}", "file", WORKSPACE_ID,
                        {"dataset_name": f"extra_{number}", "format": "csv", "url": "https://example.com/extra.csv"},
@@ -103,12 +111,14 @@ def _add_pipeline(sim: Simulator) -> list[tuple[str, float, float, bool]]:
                        schedule={"scheduleType": "cron", "cronExpression": EVERY_SIX_HOURS})
     sim.add_connection(GONG_REDIS_CONNECTION_NAME, GONG_SOURCE_ID, REDIS_DESTINATION_ID, GONG_REDIS_CONNECTION_ID,
                        configurations={"streams": [{"name": "users"}, {"name": "calls"}]})
+    every_six_hours = [(GONG_POSTGRES_CONNECTION_ID, 2 + 6 * run, 4.0 + run % 3, False) for run in range(8)]
+    return every_six_hours + [(GONG_REDIS_CONNECTION_ID, 26, 1.5, False)]
+
+
+def _add_failing_backfill(sim: Simulator) -> list[tuple[str, float, float, bool]]:
     sim.add_connection(FAILING_CONNECTION_NAME, GONG_SOURCE_ID, POSTGRES_DESTINATION_ID, FAILING_CONNECTION_ID,
                        prefix="backfill_", schedule={"scheduleType": "cron", "cronExpression": DAILY_AT_TWO},
                        configurations={"streams": [{"name": "callTranscripts", "syncMode": "incremental_append"}]})
-    every_six_hours = [(GONG_POSTGRES_CONNECTION_ID, 2 + 6 * run, 4.0 + run % 3, False) for run in range(8)]
-    return every_six_hours + [
-        (GONG_REDIS_CONNECTION_ID, 26, 1.5, False),
-        (FAILING_CONNECTION_ID, 46, 12.0, False),
-        (FAILING_CONNECTION_ID, 22, 7.0, True),
-    ]
+    sim.fail_connections.add(FAILING_CONNECTION_ID)
+    sim.failures[FAILING_CONNECTION_ID] = TRANSCRIPTS_FORBIDDEN
+    return [(FAILING_CONNECTION_ID, 46, 12.0, False), (FAILING_CONNECTION_ID, 22, 7.0, True)]

@@ -22,12 +22,14 @@ from sophia_mcp.sample.airbyte_sim.catalog import (
     streams_of,
 )
 from sophia_mcp.sample.airbyte_sim.connections import configured_streams, schedule_of, simple_settings
+from sophia_mcp.sample.airbyte_sim.failures import GONG_RATE_LIMITED, Failure
 from sophia_mcp.sample.airbyte_sim.faults import FaultPlan
 from sophia_mcp.sample.airbyte_sim.jobs import Job
 from sophia_mcp.sample.airbyte_sim.parsing import optional_field, required_field
 from sophia_mcp.sample.airbyte_sim.records import SECRET_MASK, Connection, Destination, Source, Workspace
 
 TOKEN_PATH = ("POST", "/applications/token")
+DEFAULT_FAILURE = GONG_RATE_LIMITED
 JOB_TYPES = ("sync", "reset", "refresh", "clear")
 # Simulated volume of one sync, per selected stream.
 ROWS_PER_STREAM = 1_200
@@ -41,10 +43,12 @@ def utc_now() -> datetime:
 class Simulator:
     """An Airbyte public API in memory. Switches and counters are plain attributes:
 
-    - `fail_connections`: jobs started for these connection ids end `failed`;
+    - `fail_connections`: jobs started for these connection ids end `failed`, for the reason in
+      `failures[connection_id]` (default: a transient Gong rate limit; see `failures.py`);
     - `job_pending_seconds`, `job_running_seconds`: timing of jobs started from now on;
     - `token_lifetime`: `expires_in` of tokens issued from now on; `expire_tokens()` ends all issued ones;
     - `static_tokens`: bearer tokens always accepted (like AIRBYTE_ACCESS_TOKEN);
+    - `config_api_refusal`: 401, 403 or 404 for every Configuration API call (None: it answers);
     - `next_host`: host[:port] written into pagination links instead of the request's;
     - `faults`: a `FaultPlan` (429, 5xx, HTML pages, malformed JSON, delays);
     - `requests`: Counter of (method, path template), e.g. `requests["POST", "/jobs"]`.
@@ -71,6 +75,8 @@ class Simulator:
         self.clock = clock
         self.wall_clock = wall_clock
         self.fail_connections: set[str] = set()
+        self.failures: dict[str, Failure] = {}
+        self.config_api_refusal: int | None = None
         self.next_host: str | None = None
         self.faults = FaultPlan()
         self.requests: Counter[tuple[str, str]] = Counter()
@@ -257,8 +263,11 @@ class Simulator:
             raise problems.sync_conflict(connection_id)
         return self._add_job(
             connection, job_type, now, self.wall_clock(), self.job_pending_seconds, self.job_running_seconds,
-            fails=connection_id in self.fail_connections,
+            failure=self.failure_of(connection_id) if connection_id in self.fail_connections else None,
         )
+
+    def failure_of(self, connection_id: str) -> Failure:
+        return self.failures.get(connection_id, DEFAULT_FAILURE)
 
     def add_past_job(self, connection_id: str, age: timedelta, run_time: timedelta, *, fails: bool = False,
                      job_type: str = "sync") -> Job:
@@ -266,7 +275,7 @@ class Simulator:
         seconds = age.total_seconds()
         return self._add_job(
             self.connection(connection_id), job_type, self.clock() - seconds, self.wall_clock() - age,
-            0.0, run_time.total_seconds(), fails=fails,
+            0.0, run_time.total_seconds(), failure=self.failure_of(connection_id) if fails else None,
         )
 
     def cancel_job(self, job_id: int) -> Job:
@@ -309,11 +318,11 @@ class Simulator:
         return sorted(jobs, key=sort_key, reverse=descending)
 
     def _add_job(self, connection: Connection, job_type: str, created_clock: float, created_wall: datetime,
-                 pending_seconds: float, running_seconds: float, *, fails: bool) -> Job:
+                 pending_seconds: float, running_seconds: float, *, failure: Failure | None) -> Job:
         rows = ROWS_PER_STREAM * len(connection.streams) if job_type in ("sync", "refresh") else 0
         job = Job(
             self._next_job_id, connection.connection_id, job_type, created_wall, created_clock,
-            pending_seconds, running_seconds, fails, rows, rows * BYTES_PER_ROW,
+            pending_seconds, running_seconds, failure, rows, rows * BYTES_PER_ROW,
         )
         self._next_job_id += 1
         self.jobs[job.job_id] = job
