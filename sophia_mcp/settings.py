@@ -67,6 +67,8 @@ class AirbyteSettings(_Env):
     # A whole call, retries included, never takes longer than this.
     deadline: float = Field(60.0, alias="SOPHIA_AIRBYTE_DEADLINE", gt=0)
     max_retries: int = Field(4, alias="SOPHIA_AIRBYTE_MAX_RETRIES", ge=0, le=10)
+    # A listing (health, pipeline plan, sync-all) reads at most this many pages of 100.
+    max_pages: int = Field(1000, alias="SOPHIA_AIRBYTE_MAX_PAGES", ge=1)
     poll_interval: float = Field(3.0, alias="SOPHIA_AIRBYTE_POLL_INTERVAL", gt=0)
     # Set by `sophia-mcp demo` so every answer says the Airbyte behind it is not real.
     simulated: bool = Field(False, alias="SOPHIA_AIRBYTE_SIMULATED")
@@ -120,6 +122,8 @@ class EmbeddingSettings(_Env):
     model_path: Path | None = Field(None, alias="SOPHIA_EMBEDDING_MODEL_PATH")
     url: str | None = Field(None, alias="SOPHIA_EMBEDDING_URL")
     api_key: SecretStr | None = Field(None, alias="SOPHIA_EMBEDDING_API_KEY")
+    # One embedding request (openai provider), retries included, never takes longer than this.
+    deadline: float = Field(30.0, alias="SOPHIA_EMBEDDING_DEADLINE", gt=0)
 
     @model_validator(mode="after")
     def _openai_needs_url(self) -> EmbeddingSettings:

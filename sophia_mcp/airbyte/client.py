@@ -20,6 +20,7 @@ from sophia_mcp.airbyte.errors import (
     AirbyteError,
     AirbyteRateLimitedError,
     AirbyteResponseError,
+    AirbyteTooSlowError,
     AirbyteUnavailableError,
     error_from_response,
 )
@@ -40,6 +41,26 @@ logger = logging.getLogger(__name__)
 
 API_PAGE_LIMIT = 100
 M = TypeVar("M", bound=BaseModel)
+# The field that identifies an item of each listed kind, in the order they are looked for.
+_KEY_FIELDS = ("connection_id", "destination_id", "source_id", "workspace_id", "job_id")
+
+
+class Listing(list[M]):
+    """Every item a listing read. `truncated` says why it stopped before the end, when it did."""
+
+    truncated: str | None = None
+
+
+def truncation_note(**listings: list[Any]) -> str | None:
+    """One line saying which listings were cut short and why, or None when none was."""
+    cut = [f"{name} ({listing.truncated})" for name, listing in listings.items() if getattr(listing, "truncated", None)]
+    if not cut:
+        return None
+    return f"Airbyte's lists were cut short: {'; '.join(cut)}. What follows covers only the items read."
+
+
+def _key(item: BaseModel) -> object:
+    return next((getattr(item, name) for name in _KEY_FIELDS if hasattr(item, name)), item.model_dump_json())
 
 
 class AirbyteClient:
@@ -90,26 +111,34 @@ class AirbyteClient:
         params: dict[str, Any] | None = None,
         json: Any = None,
         idempotent: bool = True,
+        deadline: float | None = None,
     ) -> Any:
-        """Send one API request, retrying what is safe to retry, within the configured deadline."""
+        """Send one API request, retrying what is safe to retry, within the configured deadline (or the
+        earlier `deadline`, a `time.monotonic()` value, when the request is part of a longer task)."""
         if self.auth is None:
             raise AirbyteError(
                 "Airbyte credentials are not configured: set AIRBYTE_CLIENT_ID and AIRBYTE_CLIENT_SECRET "
                 "(or AIRBYTE_ACCESS_TOKEN), and AIRBYTE_API_URL for a self-managed Airbyte."
             )
         what = f"{method} /{path.lstrip('/')}"
-        deadline = time.monotonic() + self.settings.deadline
+        deadline = min(time.monotonic() + self.settings.deadline, deadline or float("inf"))
         attempt = 0
         while True:
             remaining = deadline - time.monotonic()
             try:
-                response = await self._http.request(
-                    method,
-                    path.lstrip("/"),
-                    params=_clean(params),
-                    json=json,
-                    timeout=max(0.1, min(self.settings.request_timeout, remaining)),
-                )
+                # httpx's timeout bounds each read, not the whole answer: a server dripping a byte at a
+                # time, or a slow token endpoint (the auth flow runs inside this call), would outlast
+                # every deadline. The attempt as a whole gets what is left of the budget.
+                with anyio.fail_after(max(0.0, remaining)):
+                    response = await self._http.request(
+                        method,
+                        path.lstrip("/"),
+                        params=_clean(params),
+                        json=json,
+                        timeout=max(0.1, min(self.settings.request_timeout, remaining)),
+                    )
+            except TimeoutError as exc:
+                raise self._too_slow(what) from exc
             except httpx.InvalidURL as exc:
                 # An argument no URL can carry (the ids are checked first; this is the last guard).
                 raise ValueError(f"an argument cannot be sent to Airbyte in a URL ({exc})") from exc
@@ -137,29 +166,68 @@ class AirbyteClient:
             logger.info("%s failed (%s); retry %d in %.1fs", what, type(failure).__name__, attempt, wait)
             await self._sleep(wait)
 
+    def _too_slow(self, what: str) -> AirbyteTooSlowError:
+        return AirbyteTooSlowError(
+            f"Airbyte was too slow: {what} did not answer in time (the whole answer, retries included, must "
+            f"arrive within the {self.settings.deadline:g}s SOPHIA_AIRBYTE_DEADLINE). Try again shortly; raise "
+            "SOPHIA_AIRBYTE_DEADLINE if this Airbyte is always this slow."
+        )
+
     async def health(self) -> bool:
         """`GET /health`: needs no auth, answers plain text."""
+        limit = min(10.0, self.settings.request_timeout, self.settings.deadline)
         try:
-            response = await self._http.get("health", auth=None, timeout=min(10.0, self.settings.request_timeout))
+            with anyio.fail_after(limit):
+                response = await self._http.get("health", auth=None, timeout=limit)
+        except TimeoutError as exc:
+            raise self._too_slow("GET /health") from exc
         except httpx.TransportError as exc:
             raise _transport_error(exc, "GET /health") from exc
         return response.is_success
 
-    async def _page(self, path: str, model: type[M], params: dict[str, Any], limit: int, offset: int) -> Page[M]:
+    async def _page(
+        self, path: str, model: type[M], params: dict[str, Any], limit: int, offset: int, *, deadline: float | None = None
+    ) -> Page[M]:
         if not 1 <= limit <= API_PAGE_LIMIT:
             raise ValueError(f"limit must be between 1 and {API_PAGE_LIMIT}")
-        body = await self.request("GET", path, params={**params, "limit": limit, "offset": offset})
+        body = await self.request("GET", path, params={**params, "limit": limit, "offset": offset}, deadline=deadline)
         items = [_parse(model, row, path) for row in _data(body, path)]
         # `next` is present even on the last page and may name the wrong host: trust only the count.
         return Page(items=items, next_offset=offset + limit if len(items) == limit else None)
 
-    async def _all(self, path: str, model: type[M], params: dict[str, Any]) -> list[M]:
-        items: list[M] = []
-        offset: int | None = 0
-        while offset is not None:
-            page = await self._page(path, model, params, API_PAGE_LIMIT, offset)
-            items.extend(page.items)
+    async def _all(self, path: str, model: type[M], params: dict[str, Any]) -> Listing[M]:
+        """Every item of a list endpoint, page by page, within bounds a hostile or broken server cannot
+        stretch: at most SOPHIA_AIRBYTE_MAX_PAGES pages, one SOPHIA_AIRBYTE_DEADLINE for the whole
+        listing, and a stop when a page brings only ids already seen (an endpoint ignoring `offset`).
+        Stopping early marks the result `truncated`, with the reason."""
+        items: Listing[M] = Listing()
+        seen: set[object] = set()
+        deadline = time.monotonic() + self.settings.deadline
+        offset = 0
+        pages = 0
+        while True:
+            if pages >= self.settings.max_pages:
+                items.truncated = f"stopped after {pages} pages (SOPHIA_AIRBYTE_MAX_PAGES)"
+                break
+            try:
+                page = await self._page(path, model, params, API_PAGE_LIMIT, offset, deadline=deadline)
+            except AirbyteTooSlowError:
+                if not pages:
+                    raise
+                items.truncated = f"stopped at the {self.settings.deadline:g}s deadline after {pages} pages"
+                break
+            pages += 1
+            new = [item for item in page.items if _key(item) not in seen]
+            if page.items and not new:
+                items.truncated = f"Airbyte sent page {pages} again (it may ignore `offset`)"
+                break
+            seen.update(_key(item) for item in new)
+            items.extend(new)
+            if page.next_offset is None:
+                break
             offset = page.next_offset
+        if items.truncated:
+            logger.warning("GET /%s listing cut short: %s", path, items.truncated)
         return items
 
     # ---- resources -------------------------------------------------------------------------

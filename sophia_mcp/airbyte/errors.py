@@ -56,6 +56,10 @@ class AirbyteUnavailableError(AirbyteError):
     """Airbyte or a proxy in front of it failed (5xx, HTML page, timeout, connection refused)."""
 
 
+class AirbyteTooSlowError(AirbyteUnavailableError):
+    """A call, retries and token request included, did not finish within SOPHIA_AIRBYTE_DEADLINE."""
+
+
 class AirbyteResponseError(AirbyteError):
     """Airbyte answered 2xx with a body that is not what the API documents."""
 

@@ -9,7 +9,7 @@ from typing import TypeVar
 import anyio
 from pydantic import BaseModel
 
-from sophia_mcp.airbyte.client import AirbyteClient
+from sophia_mcp.airbyte.client import AirbyteClient, truncation_note
 from sophia_mcp.airbyte.errors import AirbyteError
 from sophia_mcp.airbyte.models import Connection, Job
 from sophia_mcp.airbyte.schedule import overdue
@@ -137,6 +137,8 @@ async def health_report(client: AirbyteClient, workspace_id: str | None, now: da
             client.all_sources(scope), client.all_destinations(scope), client.all_connections(scope)
         )
         report.sources, report.destinations, report.connections = len(sources), len(destinations), len(connections)
+        if note := truncation_note(sources=sources, destinations=destinations, connections=connections):
+            report.problems.append(note)
         jobs = await last_jobs(client, connections)
     except AirbyteError as exc:
         report.problems.append(str(exc))

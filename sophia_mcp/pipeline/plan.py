@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from sophia_mcp.airbyte.client import AirbyteClient
+from sophia_mcp.airbyte.client import AirbyteClient, truncation_note
 from sophia_mcp.airbyte.errors import AirbyteError
 from sophia_mcp.airbyte.quartz import CronError, QuartzCron
 from sophia_mcp.airbyte.models import Connection, Destination, Source, StreamProperties
@@ -160,8 +160,14 @@ class PipelinePlanner:
             plan.problems.append(source)
             return plan
         plan.source = f"{source.name} ({source.source_id})"
-        destinations = _by_name(await self.client.all_destinations([workspace_id]))
-        connections = _by_name(await self.client.all_connections([workspace_id]))
+        all_destinations = await self.client.all_destinations([workspace_id])
+        all_connections = await self.client.all_connections([workspace_id])
+        if note := truncation_note(destinations=all_destinations, connections=all_connections):
+            # What was not read may already exist: applying could create duplicates.
+            plan.problems.append(f"{note} Not applied: fix the listing first." if apply else note)
+            apply = False
+        destinations = _by_name(all_destinations)
+        connections = _by_name(all_connections)
         for want in wanted:
             destination, will_exist = await self._destination_step(plan, want, destinations.get(want.name, []), apply)
             await self._connection_step(

@@ -15,11 +15,13 @@ settings, and a hang guard (`anyio.fail_after`) that turns a hang into a failure
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
 import sys
 import threading
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,9 +31,11 @@ import pytest
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
-from sophia_mcp.sample.airbyte_sim import Simulator
-from tests.e2e.conftest import REPO, error_text, mcp_json_launch, tool_json
-from tests.reliability.support import http_client, http_server, text_of
+from sophia_mcp.sample.airbyte_sim import create_app
+from sophia_mcp.sample.airbyte_sim.seed import WORKSPACE_ID
+from sophia_mcp.settings import PipelineSettings
+from tests.e2e.conftest import error_text, mcp_json_launch, tool_json
+from tests.reliability.support import fast_sim, http_client, http_server, reliability_settings, served, text_of
 
 pytestmark = pytest.mark.anyio
 
@@ -192,3 +196,173 @@ def test_a_short_token_is_refused_beyond_loopback(tmp_path: Path, variable: str)
     assert done.returncode == 2, done.stderr
     assert "32 characters" in done.stderr and variable.rstrip("S") in done.stderr
     assert "short-token-9" not in done.stderr and "Traceback" not in done.stderr
+
+
+# ---- a server that drips its answer ----------------------------------------------------------------
+
+# Valid as a token answer, as a list page and as an embeddings answer, so that only its pace is hostile.
+DRIP_BODY = b'{"access_token":"t","expires_in":900,"data":[{"index":0,"embedding":[0.5,0.5]}]}'
+DRIP_INTERVAL = 0.2  # under every per-read timeout used here: only a deadline on the whole answer stops it
+
+
+class DripServer:
+    """Answers every HTTP request with 200 and the headers at once, then the body one byte every
+    DRIP_INTERVAL seconds (the whole body takes about 16 s). With `quick_token`, the token endpoint
+    answers at once, so that the dripping is on the API call itself."""
+
+    def __init__(self, *, quick_token: bool = False) -> None:
+        self.quick_token = quick_token
+        self.requests: list[str] = []
+        self._sock = socket.socket()
+        self._sock.bind(("127.0.0.1", 0))
+        self._sock.listen(16)
+        self._sock.settimeout(0.2)
+        self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}/v1"
+        self._stop = threading.Event()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
+
+    def _answer(self, conn: socket.socket) -> None:
+        with conn:
+            try:
+                while True:
+                    head = b""
+                    while b"\r\n\r\n" not in head:
+                        chunk = conn.recv(65536)
+                        if not chunk:
+                            return
+                        head += chunk
+                    line = head.split(b"\r\n", 1)[0].decode()
+                    self.requests.append(line)
+                    length = next((int(h.split(b":")[1]) for h in head.split(b"\r\n") if h.lower().startswith(b"content-length:")), 0)
+                    body_read = len(head.split(b"\r\n\r\n", 1)[1])
+                    while body_read < length:
+                        body_read += len(conn.recv(65536))
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                                 b"Content-Length: %d\r\n\r\n" % len(DRIP_BODY))
+                    if self.quick_token and "/applications/token" in line:
+                        conn.sendall(DRIP_BODY)
+                        continue
+                    for byte in DRIP_BODY:
+                        if self._stop.wait(DRIP_INTERVAL):
+                            return
+                        conn.sendall(bytes([byte]))
+            except OSError:
+                return
+
+    def close(self) -> None:
+        self._stop.set()
+        self._sock.close()
+
+
+@pytest.fixture
+def drip_server(request: pytest.FixtureRequest) -> Iterator[DripServer]:
+    server = DripServer(quick_token=getattr(request, "param", False))
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+def drip_env(drip: DripServer) -> dict[str, str]:
+    return {
+        "AIRBYTE_API_URL": drip.url, "AIRBYTE_CLIENT_ID": "id", "AIRBYTE_CLIENT_SECRET": "secret",
+        "SOPHIA_AIRBYTE_DEADLINE": "1", "SOPHIA_AIRBYTE_REQUEST_TIMEOUT": "1", "SOPHIA_AIRBYTE_MAX_RETRIES": "0",
+    }
+
+
+@pytest.mark.parametrize("drip_server", [False, True], ids=["token-request-drips", "api-call-drips"], indirect=True)
+async def test_a_dripping_airbyte_ends_at_the_deadline_over_stdio(tmp_path: Path, drip_server: DripServer):
+    with anyio.fail_after(HANG_GUARD_SECONDS):
+        async with Client(stdio_in(tmp_path, drip_env(drip_server))) as client:
+            message = error_text(await client.call_tool("airbyte_list_workspaces", {}))
+            assert "too slow" in message and "SOPHIA_AIRBYTE_DEADLINE" in message, message
+            # Health reports the same instead of waiting for the drip to end.
+            health = tool_json(await client.call_tool("airbyte_health", {}))
+    assert health["authenticated"] is False
+    assert any("too slow" in problem for problem in health["problems"]), health
+    expected = "POST /v1/applications/token" if not drip_server.quick_token else "GET /v1/workspaces"
+    assert any(line.startswith(expected) for line in drip_server.requests), drip_server.requests
+
+
+async def test_a_dripping_embedding_endpoint_ends_at_the_deadline(drip_server: DripServer):
+    from sophia_mcp.search.embeddings.base import EmbeddingError
+    from sophia_mcp.search.embeddings.factory import embedder_from_settings
+    from sophia_mcp.settings import EmbeddingSettings
+
+    settings = EmbeddingSettings(
+        SOPHIA_EMBEDDING_PROVIDER="openai", SOPHIA_EMBEDDING_URL=drip_server.url, SOPHIA_EMBEDDING_DEADLINE=1
+    )
+    embedder = embedder_from_settings(settings)
+    try:
+        with anyio.fail_after(HANG_GUARD_SECONDS), pytest.raises(EmbeddingError, match="too slow.*SOPHIA_EMBEDDING_DEADLINE"):
+            await embedder.embed_query("what did the customer say about pricing?")
+    finally:
+        await embedder.aclose()
+
+
+# ---- a list endpoint that never ends ---------------------------------------------------------------
+
+
+class HostileDestinations(httpx.AsyncBaseTransport):
+    """In front of the simulator: `GET /destinations` answers full pages of copies of a real
+    destination. `loop`: the same page whatever the offset; `endless`: new ids on every page;
+    `slow`: new ids, each page after 0.4 s."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, mode: str) -> None:
+        self.inner, self.mode, self.pages = inner, mode, 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method != "GET" or not request.url.path.endswith("/destinations"):
+            return await self.inner.handle_async_request(request)
+        self.pages += 1
+        first = httpx.Request("GET", request.url.copy_set_param("offset", 0), headers=request.headers)
+        upstream = await self.inner.handle_async_request(first)
+        template = json.loads(await upstream.aread())["data"][0]
+        limit = int(request.url.params.get("limit", 20))
+        start = 0 if self.mode == "loop" else int(request.url.params.get("offset", 0))
+        if self.mode == "slow":
+            await anyio.sleep(0.4)
+        data = [
+            {**template, "destinationId": str(uuid.uuid5(uuid.NAMESPACE_URL, f"d/{start + i}")), "name": f"copy {start + i}"}
+            for i in range(limit)
+        ]
+        return httpx.Response(200, json={"data": data, "next": str(request.url), "previous": ""})
+
+
+@pytest.mark.parametrize(
+    ("mode", "settings", "reason"),
+    [
+        ("loop", {}, "sent page 2 again"),
+        ("endless", {"SOPHIA_AIRBYTE_MAX_PAGES": 3}, "stopped after 3 pages (SOPHIA_AIRBYTE_MAX_PAGES)"),
+        ("slow", {"SOPHIA_AIRBYTE_DEADLINE": 1}, "deadline"),
+    ],
+)
+async def test_an_endless_list_is_cut_short_and_health_and_plan_say_so(mode: str, settings: dict, reason: str):
+    sim = fast_sim()
+    hostile = HostileDestinations(httpx.ASGITransport(app=create_app(sim)), mode)
+    config = reliability_settings(sim, **settings)
+    config.pipeline = PipelineSettings(SOPHIA_DEST_POSTGRES_URL="postgresql://writer:pw@db.example.test:5432/gong")
+    before = len(sim.list_destinations([WORKSPACE_ID]))
+    with anyio.fail_after(HANG_GUARD_SECONDS / 3):
+        async with served(sim, config, transport=hostile) as client:
+            health = tool_json(await client.call_tool("airbyte_health", {}))
+            plan = tool_json(await client.call_tool("airbyte_setup_pipeline", {}))
+            applied = tool_json(await client.call_tool("airbyte_setup_pipeline", {"apply": True}))
+    cut = [line for line in health["problems"] if "cut short" in line]
+    assert len(cut) == 1 and "destinations" in cut[0] and reason in cut[0], health["problems"]
+    assert health["destinations"] >= 100 and health["sources"] == len(sim.list_sources([WORKSPACE_ID]))
+    assert sum("cut short" in line for line in plan["problems"]) == 1, plan["problems"]
+    # What was not read may exist already: the plan is not applied over a partial listing.
+    assert applied.get("applied") is not True and any("Not applied" in line for line in applied["problems"])
+    assert len(sim.list_destinations([WORKSPACE_ID])) == before
+    assert hostile.pages <= 3 * 3 + 3  # three listings, a few pages each

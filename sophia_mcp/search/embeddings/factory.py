@@ -12,5 +12,7 @@ def embedder_from_settings(settings: EmbeddingSettings) -> EmbeddingProvider:
     """Builds the provider without loading a model or calling an endpoint: that waits for first use."""
     if settings.provider == "openai":
         assert settings.url is not None  # EmbeddingSettings refuses provider=openai without a URL
-        return OpenAIEmbeddingProvider(settings.model, url=settings.url, api_key=settings.api_key)
+        return OpenAIEmbeddingProvider(
+            settings.model, url=settings.url, api_key=settings.api_key, deadline=settings.deadline
+        )
     return FastEmbedProvider(settings.model, model_path=settings.model_path)

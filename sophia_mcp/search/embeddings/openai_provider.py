@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 import anyio
@@ -17,6 +18,8 @@ MAX_ATTEMPTS = 4
 # A server asking for a longer pause is overloaded: better to fail and let the caller resume later.
 MAX_RETRY_WAIT_SECONDS = 30.0
 ERROR_DETAIL_CHARS = 300
+# One embedding request, retries included, never takes longer than this (SOPHIA_EMBEDDING_DEADLINE).
+DEFAULT_DEADLINE_SECONDS = 30.0
 
 
 class OpenAIEmbeddingProvider:
@@ -36,13 +39,16 @@ class OpenAIEmbeddingProvider:
         api_key: SecretStr | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
         timeout: float = 30.0,
+        deadline: float = DEFAULT_DEADLINE_SECONDS,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.model = model
         self._endpoint = f"{url.rstrip('/')}/embeddings"
         self._api_key = api_key
         self._batch_size = batch_size
-        self._client = httpx.AsyncClient(timeout=timeout, transport=transport)
+        self._deadline = deadline
+        # httpx's timeout bounds each read; the deadline bounds the whole request (see _post).
+        self._client = httpx.AsyncClient(timeout=min(timeout, deadline), transport=transport)
         self._dimension: int | None = None
 
     async def dimension(self) -> int:
@@ -72,17 +78,22 @@ class OpenAIEmbeddingProvider:
 
     async def _post(self, body: dict[str, object]) -> httpx.Response:
         headers = {"Authorization": f"Bearer {self._api_key.get_secret_value()}"} if self._api_key else {}
+        deadline = time.monotonic() + self._deadline
         attempt = 0
         while True:
             final = attempt == MAX_ATTEMPTS - 1
             try:
-                response = await self._client.post(self._endpoint, json=body, headers=headers)
+                # A server that drips its answer a byte at a time never trips a per-read timeout.
+                with anyio.fail_after(max(0.0, deadline - time.monotonic())):
+                    response = await self._client.post(self._endpoint, json=body, headers=headers)
+            except TimeoutError:
+                raise self._too_slow() from None
             except httpx.HTTPError as exc:
                 if final:
                     raise EmbeddingError(
                         f"embedding endpoint {self._endpoint} unreachable: {type(exc).__name__}"
                     ) from None
-                await anyio.sleep(backoff_seconds(attempt))
+                wait = backoff_seconds(attempt)
             else:
                 if response.status_code not in RETRYABLE_STATUSES or final:
                     if response.status_code >= 400:
@@ -92,8 +103,17 @@ class OpenAIEmbeddingProvider:
                         )
                     return response
                 asked = retry_after_seconds(response)
-                await anyio.sleep(backoff_seconds(attempt) if asked is None else min(asked, MAX_RETRY_WAIT_SECONDS))
+                wait = backoff_seconds(attempt) if asked is None else min(asked, MAX_RETRY_WAIT_SECONDS)
+            if time.monotonic() + wait >= deadline:
+                raise self._too_slow()
+            await anyio.sleep(wait)
             attempt += 1
+
+    def _too_slow(self) -> EmbeddingError:
+        return EmbeddingError(
+            f"embedding endpoint {self._endpoint} was too slow: no complete answer within the "
+            f"{self._deadline:g}s deadline (SOPHIA_EMBEDDING_DEADLINE). Try again shortly."
+        )
 
     def _parse(self, response: httpx.Response, *, expected: int) -> list[list[float]]:
         try:
