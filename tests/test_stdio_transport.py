@@ -14,7 +14,14 @@ from tests.e2e.conftest import REPO, mcp_json_launch
 
 # A server with one extra tool that print()s to stdout, run on either transport.
 SERVER = """
+import logging
 import sys
+if sys.argv[1] == "fallback":
+    # As if an mcp 2.3.x release had renamed the private function the pipe transport imports (the
+    # SDK's own modules, imported first, keep their reference).
+    import mcp.server.stdio, mcp.shared._context_streams as private
+    del private.create_context_streams
+logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
 from sophia_mcp.surface.server import build_server
 from sophia_mcp.transports.stdio import run_stdio
 server = build_server()
@@ -39,7 +46,7 @@ INIT = {
 }
 
 
-@pytest.fixture(params=["pipes", "sdk"])
+@pytest.fixture(params=["pipes", "sdk", "fallback"])
 def server(request):
     env = {key: os.environ[key] for key in ("PATH", "HOME", "LANG") if key in os.environ}
     process = subprocess.Popen(
@@ -147,3 +154,34 @@ def test_falls_back_to_the_sdk_transport_when_stdio_is_not_a_pipe(tmp_path):
     finally:
         os.close(read)
         os.close(write)
+
+
+def test_without_the_sdks_private_pieces_the_sdk_transport_serves_and_says_so():
+    env = {key: os.environ[key] for key in ("PATH", "HOME", "LANG") if key in os.environ}
+    process = subprocess.Popen(
+        [sys.executable, "-c", SERVER, "fallback"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO, env=env,
+    )
+    try:
+        initialize(process)
+        assert call(process, 2, "shout", {"text": "via the SDK"})["content"][0]["text"] == "via the SDK"
+        code, stderr = end(process)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert code == 0
+    assert "mcp.shared._context_streams.create_context_streams is not in this mcp release" in stderr
+    assert "serving with the SDK's own stdio transport" in stderr
+
+
+def test_a_renamed_low_level_server_is_noticed_before_serving():
+    from sophia_mcp.surface.server import build_server
+    from sophia_mcp.transports import stdio as stdio_transport
+
+    server = build_server()
+    assert stdio_transport._private_pieces_missing(server) is None
+
+    class Renamed:  # an MCPServer whose private attribute has another name
+        _low_level = server._lowlevel_server
+
+    assert stdio_transport._private_pieces_missing(Renamed()) == "MCPServer._lowlevel_server"

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from sophia_mcp import __version__
 from sophia_mcp.errors import SophiaError
 
 
@@ -29,6 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     # Every command takes --env-file too, before or after its name; SUPPRESS keeps a value given first.
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--env-file", type=Path, default=argparse.SUPPRESS, help=ENV_FILE_HELP)
+    parser.add_argument("--version", action="version", version=f"sophia-mcp {__version__}")
     commands = parser.add_subparsers(dest="command")
 
     serve = commands.add_parser("serve", parents=[common], help="run the MCP server (default: stdio)")

@@ -12,6 +12,10 @@ end of input, and, like the SDK, points fd 0 at the null device and fd 1 at stde
 stray `print()` or a child process cannot write into the protocol. It is used only on POSIX, under
 asyncio, when stdin and stdout are pipes or sockets (what an MCP client launching the server gives);
 anything else (a terminal, a file, Windows, trio) gets the SDK's own transport.
+
+It relies on pieces of the SDK that are not public API (`mcp.shared._context_streams`, the server's
+`_lowlevel_server`). `mcp` is allowed anywhere in the 2.3 series: if a release renames or drops one of
+them, the server logs one warning and serves with the SDK's own stdio transport instead.
 """
 
 from __future__ import annotations
@@ -24,12 +28,20 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from typing import Any
 
+import logging
+
 import anyio
 import anyio.lowlevel
 import mcp_types as types
 from mcp.server.stdio import stdio_server as sdk_stdio_server
-from mcp.shared._context_streams import create_context_streams
 from mcp.shared.message import SessionMessage
+
+try:  # private to the SDK: see the module docstring
+    from mcp.shared._context_streams import create_context_streams
+except ImportError:
+    create_context_streams = None
+
+logger = logging.getLogger(__name__)
 
 # Bytes the reader buffers before a line is handed over in pieces (longer lines still work, see
 # _read_line); reading pauses at twice this, which is the back-pressure on a fast client.
@@ -76,7 +88,7 @@ async def _read_line(reader: asyncio.StreamReader) -> bytes:
 @asynccontextmanager
 async def stdio_server() -> AsyncIterator[tuple[Any, Any]]:
     """Serve MCP over this process's stdin and stdout; see the module docstring."""
-    if not _use_pipe_transport():
+    if create_context_streams is None or not _use_pipe_transport():
         async with sdk_stdio_server() as streams:
             yield streams
         return
@@ -163,15 +175,47 @@ async def stdio_server() -> AsyncIterator[tuple[Any, Any]]:
                 os.close(wire)
 
 
+def _private_pieces_missing(server: Any) -> str | None:
+    """What this transport needs from the SDK and cannot find, or None when everything is there."""
+    if create_context_streams is None:
+        return "mcp.shared._context_streams.create_context_streams"
+    if not hasattr(types, "jsonrpc_message_adapter"):
+        return "mcp_types.jsonrpc_message_adapter"
+    lowlevel = getattr(server, "_lowlevel_server", None)
+    if lowlevel is None:
+        return "MCPServer._lowlevel_server"
+    for name in ("run", "create_initialization_options"):
+        if not callable(getattr(lowlevel, name, None)):
+            return f"the low-level server's {name}()"
+    return None
+
+
 async def run_stdio_async(server: Any) -> None:
-    """`MCPServer.run_stdio_async` with this transport.
+    """`MCPServer.run_stdio_async` with this transport, or the SDK's own when its private pieces are gone.
 
     MCPServer has no public accessor for its low-level server; this does exactly what its own
     run_stdio_async does with the SDK's transport (mcp 2.x: `_lowlevel_server.run(read, write, options)`).
     """
+    missing = _private_pieces_missing(server)
+    if missing is not None:
+        logger.warning(
+            "stdio: %s is not in this mcp release (%s); serving with the SDK's own stdio transport",
+            missing, _mcp_version(),
+        )
+        await server.run_stdio_async()
+        return
     lowlevel = server._lowlevel_server
     async with stdio_server() as (read_stream, write_stream):
         await lowlevel.run(read_stream, write_stream, lowlevel.create_initialization_options())
+
+
+def _mcp_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return "mcp " + version("mcp")
+    except PackageNotFoundError:
+        return "mcp, version unknown"
 
 
 def run_stdio(server: Any) -> None:
