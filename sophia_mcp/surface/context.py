@@ -19,7 +19,8 @@ from sophia_mcp.airbyte.client import AirbyteClient
 from sophia_mcp.errors import NotConfiguredError
 from sophia_mcp.gong.repository import GongRepository
 from sophia_mcp.postgres.readonly import ReadOnlyPool
-from sophia_mcp.search.store import QdrantSearchStore
+from sophia_mcp.search.service import SemanticSearch
+from sophia_mcp.search.store import SearchStore
 from sophia_mcp.settings import Settings
 
 
@@ -28,7 +29,7 @@ class AppContext:
     settings: Settings
     _airbyte: AirbyteClient | None = None
     _gong: GongRepository | None = None
-    _search_store: QdrantSearchStore | None = None
+    _search: SemanticSearch | None = None
     _search_lock: anyio.Lock = field(default_factory=anyio.Lock)
 
     @property
@@ -49,19 +50,20 @@ class AppContext:
             )
         return self._gong
 
-    async def search(self) -> QdrantSearchStore:
-        """The semantic search store, opened on first use (importing qdrant-client takes seconds)."""
+    async def search(self) -> SemanticSearch:
+        """Semantic search; the store opens Qdrant on first question (importing its client takes seconds)."""
         if not self.settings.qdrant.configured:
             raise NotConfiguredError(
                 "Semantic search is not configured: set QDRANT_URL (and QDRANT_API_KEY) or QDRANT_PATH, "
                 "then restart the server. Keyword search (gong_search_calls) works without it."
             )
         async with self._search_lock:
-            if self._search_store is None:
+            if self._search is None:
                 from sophia_mcp.search.embeddings.factory import embedder_from_settings
 
-                self._search_store = QdrantSearchStore(self.settings.qdrant, embedder_from_settings(self.settings.embedding))
-            return self._search_store
+                store = SearchStore(self.settings.qdrant, embedder_from_settings(self.settings.embedding))
+                self._search = SemanticSearch(store, self._gong)
+            return self._search
 
 
 def app_context(ctx: Context) -> AppContext:
@@ -81,10 +83,17 @@ async def open_app(
             pool = ReadOnlyPool.from_settings(settings.postgres)
             await pool.open()
             app._gong = GongRepository(pool, settings.postgres.gong_schema, settings.postgres.table_prefix)
-        yield app
+        async with anyio.create_task_group() as background:
+            if settings.qdrant.owned_shard and settings.postgres.url is not None:
+                # The embedded shard is this process's own: it indexes it in the background.
+                from sophia_mcp.search.background import BackgroundIndexer
+
+                background.start_soon(BackgroundIndexer(settings, (await app.search()).store).run_forever)
+            yield app
+            background.cancel_scope.cancel()
     finally:
-        if app._search_store is not None:
-            await app._search_store.aclose()
+        if app._search is not None:
+            await app._search.store.aclose()
         if pool is not None:
             await pool.close()
         if app._airbyte is not None:

@@ -29,6 +29,9 @@ from sophia_mcp.sample.gong.calls import CallFacts
 from sophia_mcp.sample.gong_data import SampleManifest, load_sample_data
 from sophia_mcp.search.embeddings.fastembed_provider import FastEmbedProvider
 from sophia_mcp.search.chunking import chunk_call
+from sophia_mcp.search.model import PayloadFields
+from sophia_mcp.search.qdrant import open_backend
+from sophia_mcp.settings import QdrantSettings
 from tests.e2e.conftest import REPO, error_text, mcp_json_launch, stdio_params, tool_json
 from sophia_mcp.sample.databases import recreate_database
 from tests.fixtures.qdrant import MODEL_PATH
@@ -88,23 +91,30 @@ def indexed(postgres_admin_url: str, tmp_path_factory: pytest.TempPathFactory) -
     return Indexed(url, manifest, qdrant_path, first, second)
 
 
-def store_fingerprint(path: Path, collection: str = "gong_calls") -> tuple[int, str, str]:
-    """Point count, a checksum of every point (id, payload, vector) and one of the folder's files
-    (all but the lock file, which every client opens)."""
-    client = QdrantClient(path=str(path))
-    try:
-        count = client.count(collection, exact=True).count
-        points, _ = client.scroll(collection, limit=count + 1, with_payload=True, with_vectors=True)
-    finally:
-        client.close()
+def store_fingerprint(path: Path, collection: str = "gong_calls", embedded: str = "edge") -> tuple[int, str]:
+    """Point count and a checksum of every point (id, payload, dense vector)."""
+    if embedded == "edge":
+        import qdrant_edge
+
+        shard = qdrant_edge.EdgeShard.load(str(path / collection))
+        try:
+            records, _ = shard.scroll(qdrant_edge.ScrollRequest(limit=1_000_000, with_payload=True, with_vector=True))
+        finally:
+            shard.close()
+        points = [(r.id, r.payload, r.vector["dense"]) for r in records]
+    else:
+        client = QdrantClient(path=str(path))
+        try:
+            count = client.count(collection, exact=True).count
+            found, _ = client.scroll(collection, limit=count + 1, with_payload=True, with_vectors=True)
+        finally:
+            client.close()
+        points = [(p.id, p.payload, p.vector) for p in found]
     points_hash = hashlib.sha256()
-    for point in sorted(points, key=lambda p: str(p.id)):
-        vector = [round(x, 6) for x in point.vector]  # type: ignore[union-attr]
-        points_hash.update(json.dumps([str(point.id), point.payload, vector], sort_keys=True).encode())
-    files_hash = hashlib.sha256()
-    for file in sorted(p for p in path.rglob("*") if p.is_file() and p.name != ".lock"):
-        files_hash.update(str(file.relative_to(path)).encode() + file.read_bytes())
-    return count, points_hash.hexdigest(), files_hash.hexdigest()
+    for point_id, payload, vector in sorted(points, key=lambda p: str(p[0])):
+        dense = [round(x, 6) for x in vector]  # type: ignore[union-attr]
+        points_hash.update(json.dumps([str(point_id), payload, dense], sort_keys=True).encode())
+    return len(points), points_hash.hexdigest()
 
 
 async def search(client: Client, **arguments) -> list[dict]:
@@ -143,7 +153,7 @@ async def test_questions_in_other_words_find_the_right_calls_over_stdio(indexed:
         assert any("speaker" in hit and "offset_seconds" in hit for hit in hits)  # transcript passages
 
         # Another theme, asked without its words.
-        legal = await search(client, question="their lawyers want changes to the paperwork", limit=3)
+        legal = await search(client, question="their lawyers want changes to the paperwork", limit=3, mode="semantic")
         assert legal[0]["call_id"] in indexed.about("procurement_legal")
 
         # The ids work with the other Gong tools in the same session.
@@ -155,9 +165,9 @@ async def test_questions_in_other_words_find_the_right_calls_over_stdio(indexed:
 
         await filters_narrow_the_calls(client, manifest, indexed)
 
-        # Local mode allows one process per folder: an index run while the server holds it says so.
+        # The server owns its shard: an index run meanwhile is refused with a clear message.
         blocked = await anyio.to_thread.run_sync(lambda: run_cli("index", env=indexed.env))
-        assert blocked.returncode == 1 and "Stop the other process" in blocked.stderr, blocked.stderr
+        assert blocked.returncode == 1 and "held by another process" in blocked.stderr, blocked.stderr
         assert (await search(client, question=PRICING_QUESTION))[0]["call_id"] == ids[0]
     # The server only read: same points, same files.
     assert store_fingerprint(indexed.qdrant_path) == before
@@ -280,8 +290,10 @@ async def test_a_collection_from_airbytes_qdrant_destination_is_searchable(
         "QDRANT_PATH": str(path),
         "SOPHIA_QDRANT_COLLECTION": "gong_transcripts",
         "SOPHIA_QDRANT_CALL_ID_FIELD": "callId",
+        # Airbyte writes to a Qdrant server: its API here is qdrant-client's local mode.
+        "SOPHIA_QDRANT_EMBEDDED": "client",
     }
-    before = store_fingerprint(path, "gong_transcripts")
+    before = store_fingerprint(path, "gong_transcripts", "client")
     async with Client(stdio_params(env)) as client:
         hits = await search(client, question=PRICING_QUESTION, limit=5)
         ids = [hit["call_id"] for hit in hits]
@@ -289,7 +301,7 @@ async def test_a_collection_from_airbytes_qdrant_destination_is_searchable(
         assert ids[0] in indexed.about(PRICING)
         call = tool_json(await client.call_tool("gong_get_call", {"call_id": ids[0]}))
         assert call["title"] == indexed.manifest.calls[ids[0]].title
-    assert store_fingerprint(path, "gong_transcripts") == before
+    assert store_fingerprint(path, "gong_transcripts", "client") == before
 
 
 # --- misconfigured search: a clear error, and the rest of the server keeps working -------------
@@ -305,12 +317,28 @@ def wrong_size_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]
     yield path
 
 
+@pytest.fixture(scope="module")
+def wrong_size_shard(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("wrong-size-edge") / "store"
+    backend = open_backend(QdrantSettings(QDRANT_PATH=str(path)))
+    backend.create(8, PayloadFields())
+    backend.close()
+    return path
+
+
 @pytest.mark.parametrize(
     ("qdrant_env", "message"),
     [
-        pytest.param({"QDRANT_PATH": "WRONG_SIZE"}, "holds 8-dimension vectors but the embedder", id="vector-size"),
         pytest.param(
-            {"QDRANT_PATH": "WRONG_SIZE", "SOPHIA_QDRANT_COLLECTION": "nowhere"},
+            {"QDRANT_PATH": "WRONG_SIZE", "SOPHIA_QDRANT_EMBEDDED": "client"},
+            "holds 8-dimension vectors but the embedder",
+            id="vector-size",
+        ),
+        pytest.param(
+            {"QDRANT_PATH": "WRONG_SIZE_EDGE"}, "holds 8-dimension vectors but the embedder", id="edge-vector-size"
+        ),
+        pytest.param(
+            {"QDRANT_PATH": "WRONG_SIZE", "SOPHIA_QDRANT_COLLECTION": "nowhere", "SOPHIA_QDRANT_EMBEDDED": "client"},
             "collection 'nowhere' does not exist: run `sophia-mcp index`",
             id="missing-collection",
         ),
@@ -318,10 +346,11 @@ def wrong_size_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]
     ],
 )
 async def test_a_misconfigured_search_is_a_clear_tool_error_and_keyword_search_still_works(
-    indexed: Indexed, wrong_size_store: Path, qdrant_env: dict[str, str], message: str
+    indexed: Indexed, wrong_size_store: Path, wrong_size_shard: Path, qdrant_env: dict[str, str], message: str
 ) -> None:
     env = {"SOPHIA_POSTGRES_URL": indexed.postgres_url, "SOPHIA_EMBEDDING_MODEL_PATH": str(MODEL_PATH)}
-    env.update({key: str(wrong_size_store) if value == "WRONG_SIZE" else value for key, value in qdrant_env.items()})
+    paths = {"WRONG_SIZE": str(wrong_size_store), "WRONG_SIZE_EDGE": str(wrong_size_shard)}
+    env.update({key: paths.get(value, value) for key, value in qdrant_env.items()})
     async with Client(stdio_params(env)) as client:
         for _ in range(2):  # the same answer each time, not a broken server after the first
             assert message in error_text(await client.call_tool("gong_semantic_search", {"question": PRICING_QUESTION}))

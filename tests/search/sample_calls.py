@@ -4,7 +4,7 @@ so finding it for "they balked at the price" takes meaning, not keywords."""
 
 from __future__ import annotations
 
-from sophia_mcp.search.indexer import CallDocument
+from sophia_mcp.gong.queries.call_documents import CallDocument
 
 REP_ANA = "u-ana"
 REP_BEN = "u-ben"

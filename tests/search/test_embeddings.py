@@ -76,10 +76,10 @@ def test_heavy_libraries_wait_for_first_use() -> None:
         "import sys\n"
         "from sophia_mcp.settings import EmbeddingSettings, QdrantSettings\n"
         "from sophia_mcp.search.embeddings.factory import embedder_from_settings\n"
-        "from sophia_mcp.search.store import QdrantSearchStore\n"
+        "from sophia_mcp.search.store import SearchStore\n"
         "import sophia_mcp.search.indexer\n"
         "embedder = embedder_from_settings(EmbeddingSettings())\n"
-        "QdrantSearchStore(QdrantSettings(QDRANT_PATH='/tmp/unused'), embedder)\n"
+        "SearchStore(QdrantSettings(QDRANT_PATH='/tmp/unused'), embedder)\n"
         "print([m for m in ('fastembed', 'onnxruntime', 'qdrant_client') if m in sys.modules])\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -13,31 +13,31 @@ from typing import Any
 
 import asyncpg
 import pytest
-from qdrant_client import QdrantClient, models
+from qdrant_client import QdrantClient
 
 from sophia_mcp.sample.gong_data import load_sample_data
 from sophia_mcp.gong.layout import CALL_TRANSCRIPTS, EXTENSIVE_CALLS, create_table_sql, quote_ident, table_name
 from sophia_mcp.search.embeddings.fastembed_provider import FastEmbedProvider
-from sophia_mcp.search.indexer import (
-    CallDocument,
-    IndexProgress,
-    IndexSourceError,
-    IndexTargetError,
-    plan_points,
-    run_index,
-)
-from sophia_mcp.search.store import (
-    INDEX_STATE_POINT_ID,
-    EmbedderMismatchError,
-    PayloadFields,
-    QdrantSearchStore,
-    SearchFilters,
-)
+from sophia_mcp.gong.queries.call_documents import CallDocument
+from sophia_mcp.search.errors import EmbedderMismatchError, IndexSourceError, IndexTargetError, StoreBusyError
+from sophia_mcp.search.indexer import IndexProgress, plan_points, run_index
+from sophia_mcp.search.model import PayloadFields, SearchFilters, SearchMode
+from sophia_mcp.search.qdrant import DENSE, INDEX_STATE_POINT_ID, Collection, StoredPoint, open_backend
+from sophia_mcp.search.store import SearchStore
 from sophia_mcp.settings import EmbeddingSettings, PostgresSettings, Settings
-from tests.fixtures.qdrant import MODEL_PATH, index_documents, local_qdrant
+from tests.fixtures.qdrant import BACKENDS, MODEL_PATH, index_documents, local_qdrant
 from tests.search.sample_calls import PRICING_CALL, SAMPLE_CALLS, make_call
 
 pytestmark = pytest.mark.anyio
+
+# Every test runs on both backends; the helpers below read which one from here.
+KIND = {"embedded": "edge"}
+
+
+@pytest.fixture(autouse=True, params=BACKENDS)
+def backend_kind(request: pytest.FixtureRequest) -> str:
+    KIND["embedded"] = request.param
+    return request.param
 
 EXTRACTED = datetime(2025, 6, 1, tzinfo=timezone.utc)
 LATER = EXTRACTED + timedelta(days=1)
@@ -99,19 +99,34 @@ def settings_for(gong: GongTables, qdrant_path: Path) -> Settings:
         postgres=PostgresSettings(
             SOPHIA_POSTGRES_URL=gong.url, SOPHIA_GONG_SCHEMA=gong.schema, SOPHIA_GONG_TABLE_PREFIX=gong.prefix
         ),
-        qdrant=local_qdrant(qdrant_path),
+        qdrant=local_qdrant(qdrant_path, embedded=KIND["embedded"]),
         embedding=EmbeddingSettings(SOPHIA_EMBEDDING_MODEL_PATH=str(MODEL_PATH)),
     )
 
 
 def stored(qdrant_path: Path) -> dict[str, tuple[dict[str, Any], list[float]]]:
-    """Every chunk point: id -> (payload, vector); the state point is left out."""
-    client = QdrantClient(path=str(qdrant_path))
-    try:
-        points, _ = client.scroll("gong_calls", limit=10_000, with_payload=True, with_vectors=True)
-    finally:
-        client.close()
-    return {str(p.id): (p.payload or {}, p.vector) for p in points if str(p.id) != INDEX_STATE_POINT_ID}  # type: ignore[misc]
+    """Every chunk point: id -> (payload, dense vector); the state point is left out."""
+    if KIND["embedded"] == "edge":
+        import qdrant_edge
+
+        shard = qdrant_edge.EdgeShard.load(str(qdrant_path / "gong_calls"))
+        try:
+            records, _ = shard.scroll(qdrant_edge.ScrollRequest(limit=10_000, with_payload=True, with_vector=True))
+        finally:
+            shard.close()
+        points = [(r.id, r.payload, r.vector) for r in records]
+    else:
+        client = QdrantClient(path=str(qdrant_path))
+        try:
+            found, _ = client.scroll("gong_calls", limit=10_000, with_payload=True, with_vectors=True)
+        finally:
+            client.close()
+        points = [(p.id, p.payload, p.vector) for p in found]
+    return {
+        str(i): (payload or {}, vector[DENSE])  # type: ignore[index]
+        for i, payload, vector in points
+        if str(i) != INDEX_STATE_POINT_ID
+    }
 
 
 def expected_ids(documents: Sequence[CallDocument]) -> set[str]:
@@ -137,7 +152,7 @@ async def test_indexed_calls_answer_questions_by_meaning(
     assert payload["account_ids"] == ["001-acme"] and payload["account_names"] == ["Acme Corp"]
     assert payload["primaryUserId"] == "u-ana" and payload["speaker"] == "Dana Lee"
 
-    store = QdrantSearchStore(local_qdrant(tmp_path), embedder)
+    store = SearchStore(local_qdrant(tmp_path, embedded=KIND["embedded"]), embedder)
     try:
         hits = await store.search("they balked at the price", SearchFilters(account_name="acme"), limit=3)
     finally:
@@ -199,9 +214,9 @@ async def test_only_newer_rows_are_indexed_and_replaced_chunks_go(
     assert report.calls_indexed == 2
     assert expected_ids([pricing]) - expected_ids([shortened])  # the shortened call lost chunks ...
     assert set(stored(tmp_path)) == expected_ids(current)  # ... and they are gone
-    store = QdrantSearchStore(local_qdrant(tmp_path), embedder)
+    store = SearchStore(local_qdrant(tmp_path, embedded=KIND["embedded"]), embedder)
     try:
-        hits = await store.search("contract terms pushback from their attorneys", limit=1)
+        hits = await store.search("contract terms pushback from their attorneys", limit=1, mode=SearchMode.SEMANTIC)
     finally:
         await store.aclose()
     assert hits[0].call_id == "7100"
@@ -253,12 +268,11 @@ async def test_without_call_tables_the_error_says_what_to_sync(
 async def test_a_collection_it_did_not_write_is_left_alone(
     gong: GongTables, tmp_path: Path, embedder: FastEmbedProvider
 ) -> None:
-    client = QdrantClient(path=str(tmp_path))
-    client.create_collection(
-        "gong_calls", vectors_config=models.VectorParams(size=384, distance=models.Distance.COSINE)
-    )
-    client.upsert("gong_calls", [models.PointStruct(id=1, vector=[0.1] * 384, payload={"text": "from Airbyte"})])
-    client.close()
+    # What Airbyte's destination would leave: points without the indexer's state point.
+    backend = open_backend(local_qdrant(tmp_path, embedded=KIND["embedded"]))
+    backend.create(384, PayloadFields())
+    backend.upsert([StoredPoint("00000000-0000-0000-0000-000000000001", [0.1] * 384, None, {"text": "from Airbyte"})])
+    backend.close()
     with pytest.raises(IndexTargetError, match="already holds 1 points that `sophia-mcp index` did not write"):
         await run_index(settings_for(gong, tmp_path), embedder=embedder)
 
@@ -266,7 +280,7 @@ async def test_a_collection_it_did_not_write_is_left_alone(
 async def test_a_collection_indexed_with_another_model_is_refused(
     gong: GongTables, tmp_path: Path, embedder: FastEmbedProvider
 ) -> None:
-    await index_documents(local_qdrant(tmp_path), embedder, SAMPLE_CALLS[:1])
+    await index_documents(local_qdrant(tmp_path, embedded=KIND["embedded"]), embedder, SAMPLE_CALLS[:1])
 
     class OtherModel:
         """Another 384-dimension model: same size, vectors that do not compare. It is refused
@@ -290,7 +304,7 @@ async def test_the_sample_data_indexes_the_latest_version_of_every_call(
     )
     settings = Settings(
         postgres=PostgresSettings(SOPHIA_POSTGRES_URL=postgres_url, SOPHIA_GONG_SCHEMA=schema),
-        qdrant=local_qdrant(tmp_path),
+        qdrant=local_qdrant(tmp_path, embedded=KIND["embedded"]),
         embedding=EmbeddingSettings(SOPHIA_EMBEDDING_MODEL_PATH=str(MODEL_PATH)),
     )
     report = await run_index(settings, embedder=embedder)
@@ -299,10 +313,25 @@ async def test_the_sample_data_indexes_the_latest_version_of_every_call(
     titles = {payload["call_id"]: payload["title"] for payload, _ in stored(tmp_path).values()}
     # Older versions carry a calendar title; only the latest row of each call may be indexed.
     assert titles == {call_id: facts.title for call_id, facts in manifest.calls.items()}
-    store = QdrantSearchStore(local_qdrant(tmp_path), embedder)
+    store = SearchStore(local_qdrant(tmp_path, embedded=KIND["embedded"]), embedder)
     try:
         hits = await store.search("the customer balked at what we charge", limit=3)
     finally:
         await store.aclose()
     pricing = {call.id for call in manifest.calls_about("pricing_objection")}
     assert hits[0].call_id in pricing
+
+
+async def test_an_index_run_refuses_a_store_another_process_holds(
+    gong: GongTables, tmp_path: Path, embedder: FastEmbedProvider
+) -> None:
+    await gong.land(SAMPLE_CALLS[:1])
+    settings = settings_for(gong, tmp_path)
+    await run_index(settings, embedder=embedder)
+    holder = Collection(settings.qdrant)  # as a running server holds its shard
+    await holder.backend()
+    try:
+        with pytest.raises(StoreBusyError, match="another process|another instance"):
+            await run_index(settings, embedder=embedder)
+    finally:
+        await holder.aclose()

@@ -1,5 +1,7 @@
-"""Semantic search against a real local Qdrant and the real model: quality, grouping, filters, and
-the errors a misconfigured collection gives."""
+"""The store interface's shared suite: every test here runs against both backends (`edge`: a
+Qdrant Edge shard; `client`: qdrant-client's local mode, which speaks the Qdrant server's API),
+with the real model: quality, modes, grouping, filters, and the errors a misconfigured collection
+gives. Collections written by Airbyte's Qdrant destination (server only) close the file."""
 
 from __future__ import annotations
 
@@ -13,20 +15,19 @@ import pytest
 from qdrant_client import QdrantClient, models
 
 from sophia_mcp.search.embeddings.fastembed_provider import FastEmbedProvider
-from sophia_mcp.search.store import (
-    INDEX_STATE_KEY,
-    INDEX_STATE_POINT_ID,
+from sophia_mcp.search.errors import (
     CollectionNotFoundError,
     EmbedderMismatchError,
-    PayloadFields,
     QdrantNotConfiguredError,
-    QdrantSearchStore,
-    QdrantUnavailableError,
-    SearchFilters,
+    SearchError,
+    StoreBusyError,
     VectorSizeMismatchError,
 )
+from sophia_mcp.search.model import PayloadFields, SearchFilters, SearchMode
+from sophia_mcp.search.qdrant import Collection, open_backend
+from sophia_mcp.search.store import SearchStore
 from sophia_mcp.settings import QdrantSettings
-from tests.fixtures.qdrant import index_documents, local_qdrant
+from tests.fixtures.qdrant import BACKENDS, index_documents, local_qdrant
 from tests.search.sample_calls import (
     ACME_API_CALL,
     COMPETITOR_CALL,
@@ -41,16 +42,21 @@ from tests.search.sample_calls import (
 pytestmark = pytest.mark.anyio
 
 
+@pytest.fixture(scope="module", params=BACKENDS)
+def backend_kind(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def indexed_path(tmp_path_factory: pytest.TempPathFactory, embedder: FastEmbedProvider) -> Path:
-    path = tmp_path_factory.mktemp("qdrant")
-    anyio.run(index_documents, local_qdrant(path), embedder, SAMPLE_CALLS)
+def indexed_path(tmp_path_factory: pytest.TempPathFactory, embedder: FastEmbedProvider, backend_kind: str) -> Path:
+    path = tmp_path_factory.mktemp(f"qdrant-{backend_kind}")
+    anyio.run(index_documents, local_qdrant(path, embedded=backend_kind), embedder, SAMPLE_CALLS)
     return path
 
 
 @pytest.fixture
-async def store(indexed_path: Path, embedder: FastEmbedProvider) -> AsyncIterator[QdrantSearchStore]:
-    store = QdrantSearchStore(local_qdrant(indexed_path), embedder)
+async def store(indexed_path: Path, embedder: FastEmbedProvider, backend_kind: str) -> AsyncIterator[SearchStore]:
+    store = SearchStore(local_qdrant(indexed_path, embedded=backend_kind), embedder)
     yield store
     await store.aclose()
 
@@ -67,12 +73,14 @@ async def store(indexed_path: Path, embedder: FastEmbedProvider) -> AsyncIterato
         ("fast growing team that needs help coaching", DISCOVERY_CALL),
     ],
 )
-async def test_a_question_in_other_words_finds_the_call(store: QdrantSearchStore, question: str, expected: str) -> None:
-    hits = await store.search(question, limit=3)
+async def test_a_question_in_other_words_finds_the_call(store: SearchStore, question: str, expected: str) -> None:
+    hits = await store.search(question, limit=3, mode=SearchMode.SEMANTIC)
     assert hits[0].call_id == expected
+    # Hybrid keeps what meaning finds among its best.
+    assert expected in [hit.call_id for hit in await store.search(question, limit=3)]
 
 
-async def test_a_hit_is_one_compact_passage_with_speaker_time_and_call_details(store: QdrantSearchStore) -> None:
+async def test_a_hit_is_one_compact_passage_with_speaker_time_and_call_details(store: SearchStore) -> None:
     hits = await store.search("the customer says the cost per seat is too steep", limit=1)
     hit = hits[0]
     assert (hit.call_id, hit.title, hit.started) == (
@@ -87,7 +95,7 @@ async def test_a_hit_is_one_compact_passage_with_speaker_time_and_call_details(s
     assert 0 < hit.score <= 1
 
 
-async def test_results_are_grouped_one_hit_per_call(store: QdrantSearchStore) -> None:
+async def test_results_are_grouped_one_hit_per_call(store: SearchStore) -> None:
     # Every call has several chunks (brief, key points, turns): ungrouped, the best calls would repeat.
     hits = await store.search("customer conversation", limit=10)
     call_ids = [hit.call_id for hit in hits]
@@ -116,11 +124,12 @@ async def test_results_are_grouped_one_hit_per_call(store: QdrantSearchStore) ->
         (SearchFilters(account_name="acme", rep_user_id=REP_BEN), {ACME_API_CALL}),
     ],
 )
-async def test_filters_narrow_the_calls(store: QdrantSearchStore, filters: SearchFilters, expected: set[str]) -> None:
+async def test_filters_narrow_the_calls(store: SearchStore, filters: SearchFilters, expected: set[str]) -> None:
     hits = await store.search("they balked at the price", filters, limit=10)
     assert {hit.call_id for hit in hits} == expected
 
 
+@pytest.mark.parametrize("mode", list(SearchMode))
 @pytest.mark.parametrize(
     ("question", "filters", "limit"),
     [
@@ -130,45 +139,72 @@ async def test_filters_narrow_the_calls(store: QdrantSearchStore, filters: Searc
         ("rollout plans", SearchFilters(started_from=datetime(2025, 4, 1)), 5),
     ],
 )
-async def test_grouping_in_qdrant_and_here_give_the_same_hits(
-    indexed_path: Path, embedder: FastEmbedProvider, question: str, filters: SearchFilters, limit: int
+async def test_both_backends_give_the_same_calls(
+    indexed_path: Path,
+    embedder: FastEmbedProvider,
+    backend_kind: str,
+    tmp_path: Path,
+    question: str,
+    filters: SearchFilters,
+    limit: int,
+    mode: SearchMode,
 ) -> None:
-    # Local mode groups here (its groups API is slow); a server groups in Qdrant. Same answers.
+    # The other backend, indexed from the same calls: an index built on one answers like the other.
+    other = "client" if backend_kind == "edge" else "edge"
+    await index_documents(local_qdrant(tmp_path, embedded=other), embedder, SAMPLE_CALLS)
     answers = []
-    for on_server in (True, False):
-        store = QdrantSearchStore(local_qdrant(indexed_path), embedder, group_on_server=on_server)
-        answers.append(await store.search(question, filters, limit=limit))
+    for path, kind in ((indexed_path, backend_kind), (tmp_path, other)):
+        store = SearchStore(local_qdrant(path, embedded=kind), embedder)
+        answers.append([hit.call_id for hit in await store.search(question, filters, limit=limit, mode=mode)])
         await store.aclose()
     assert answers[0] == answers[1]
 
 
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [("Snowflake", ACME_API_CALL), ("Salesforce sync", COMPETITOR_CALL), ("SAML", SECURITY_CALL), ("Hooli", DISCOVERY_CALL)],
+)
+async def test_keyword_mode_finds_exact_names(store: SearchStore, question: str, expected: str) -> None:
+    hits = await store.search(question, limit=3, mode=SearchMode.KEYWORD)
+    assert hits[0].call_id == expected
+
+
+async def test_keyword_mode_finds_nothing_for_words_no_call_has(store: SearchStore) -> None:
+    assert await store.search("zeppelin", limit=3, mode=SearchMode.KEYWORD) == []
+
+
+async def test_hybrid_keeps_meaning_and_adds_exact_names(store: SearchStore) -> None:
+    # Meaning alone: the paraphrase finds the pricing call in hybrid mode as in semantic mode.
+    assert (await store.search("they balked at the price", limit=1))[0].call_id == PRICING_CALL
+    # An exact name the dense model does not know: hybrid ranks its call first.
+    assert (await store.search("Hooli", limit=1))[0].call_id == DISCOVERY_CALL
+
+
 async def test_grouping_here_fetches_more_when_one_call_fills_the_top(
-    tmp_path: Path, embedder: FastEmbedProvider
+    tmp_path: Path, embedder: FastEmbedProvider, backend_kind: str
 ) -> None:
-    texts = [f"Buyer: the cost is too high for us, point {i}." for i in range(30)] + ["Rep: here is the training plan."]
-    vectors = await embedder.embed_documents(texts)
-    client = QdrantClient(path=str(tmp_path))
-    client.create_collection(
-        "gong_calls", vectors_config=models.VectorParams(size=384, distance=models.Distance.COSINE)
-    )
-    client.upsert(
-        "gong_calls",
-        [
-            models.PointStruct(id=i, vector=vector, payload={"text": text, "call_id": "busy" if i < 30 else "quiet"})
-            for i, (text, vector) in enumerate(zip(texts, vectors, strict=True))
-        ],
-    )
-    client.close()
-    store = QdrantSearchStore(local_qdrant(tmp_path), embedder)
+    from sophia_mcp.gong.queries.call_documents import CallDocument
+
+    turns = [
+        {"speakerId": "b", "sentences": [{"start": i * 1000, "text": f"The cost is too high for us, point {i}. " * 8}]}
+        for i in range(30)
+    ]
+    busy = CallDocument("busy", transcript=turns)
+    quiet = CallDocument("quiet", transcript=[{"speakerId": "r", "sentences": [{"start": 0, "text": "Here is the training plan."}]}])
+    settings = local_qdrant(tmp_path, embedded=backend_kind)
+    await index_documents(settings, embedder, [busy, quiet])
+    store = SearchStore(settings, embedder)
     try:
-        hits = await store.search("they balked at the price", limit=2)  # the first fetch (20) is all "busy"
+        hits = await store.search("they balked at the price", limit=2, mode=SearchMode.SEMANTIC)
     finally:
         await store.aclose()
     assert [hit.call_id for hit in hits] == ["busy", "quiet"]
 
 
-async def test_a_missing_collection_says_how_to_build_it(indexed_path: Path, embedder: FastEmbedProvider) -> None:
-    store = QdrantSearchStore(local_qdrant(indexed_path, collection="nope"), embedder)
+async def test_a_missing_collection_says_how_to_build_it(
+    indexed_path: Path, embedder: FastEmbedProvider, backend_kind: str
+) -> None:
+    store = SearchStore(local_qdrant(indexed_path, collection="nope", embedded=backend_kind), embedder)
     try:
         with pytest.raises(CollectionNotFoundError, match=r"'nope' does not exist: run `sophia-mcp index`"):
             await store.search("anything")
@@ -176,23 +212,22 @@ async def test_a_missing_collection_says_how_to_build_it(indexed_path: Path, emb
         await store.aclose()
 
 
-def _collection_with(path: Path, size: int, state: dict[str, object] | None = None) -> None:
-    client = QdrantClient(path=str(path))
-    client.create_collection(
-        "gong_calls", vectors_config=models.VectorParams(size=size, distance=models.Distance.COSINE)
-    )
-    if state is not None:
-        vector = [1.0] + [0.0] * (size - 1)
-        point = models.PointStruct(id=INDEX_STATE_POINT_ID, vector=vector, payload={INDEX_STATE_KEY: state})
-        client.upsert("gong_calls", [point])
-    client.close()
+def _collection_with(settings: QdrantSettings, size: int, state: dict[str, object] | None = None) -> None:
+    backend = open_backend(settings)
+    try:
+        backend.create(size, PayloadFields())
+        if state is not None:
+            backend.write_state(state, size)
+    finally:
+        backend.close()
 
 
 async def test_a_collection_of_another_vector_size_names_the_model_it_needs(
-    tmp_path: Path, embedder: FastEmbedProvider
+    tmp_path: Path, embedder: FastEmbedProvider, backend_kind: str
 ) -> None:
-    _collection_with(tmp_path, 1536)
-    store = QdrantSearchStore(local_qdrant(tmp_path), embedder)
+    settings = local_qdrant(tmp_path, embedded=backend_kind)
+    _collection_with(settings, 1536)
+    store = SearchStore(settings, embedder)
     with pytest.raises(VectorSizeMismatchError) as caught:
         await store.search("anything")
     await store.aclose()
@@ -204,11 +239,12 @@ async def test_a_collection_of_another_vector_size_names_the_model_it_needs(
 
 
 async def test_the_model_recorded_by_the_indexer_is_named_and_enforced(
-    tmp_path: Path, embedder: FastEmbedProvider
+    tmp_path: Path, embedder: FastEmbedProvider, backend_kind: str
 ) -> None:
+    settings = local_qdrant(tmp_path, embedded=backend_kind)
     state = {"embedding_provider": "fastembed", "embedding_model": "BAAI/bge-small-en-v1.5", "dimension": 384}
-    _collection_with(tmp_path, 384, state)
-    store = QdrantSearchStore(local_qdrant(tmp_path), embedder)
+    _collection_with(settings, 384, state)
+    store = SearchStore(settings, embedder)
     # Same size, other model: the vectors would not compare, so it is refused all the same.
     with pytest.raises(EmbedderMismatchError, match=r"indexed with fastembed BAAI/bge-small-en-v1.5, not fastembed"):
         await store.search("anything")
@@ -216,21 +252,38 @@ async def test_the_model_recorded_by_the_indexer_is_named_and_enforced(
 
 
 async def test_no_qdrant_configured_is_a_clear_error(embedder: FastEmbedProvider) -> None:
-    store = QdrantSearchStore(QdrantSettings(), embedder)
+    store = SearchStore(QdrantSettings(), embedder)
     with pytest.raises(QdrantNotConfiguredError, match=r"QDRANT_URL .* or QDRANT_PATH"):
         await store.search("anything")
 
 
-async def test_a_folder_held_by_another_client_is_a_clear_error(
-    indexed_path: Path, embedder: FastEmbedProvider
+async def test_a_folder_held_by_another_opener_is_a_clear_error(
+    indexed_path: Path, embedder: FastEmbedProvider, backend_kind: str
 ) -> None:
-    holder = QdrantClient(path=str(indexed_path))
-    store = QdrantSearchStore(local_qdrant(indexed_path), embedder)
+    settings = local_qdrant(indexed_path, embedded=backend_kind)
+    holder = Collection(settings)
+    await holder.backend()
+    store = SearchStore(settings, embedder)
     try:
-        with pytest.raises(QdrantUnavailableError, match="already accessed by another instance"):
+        with pytest.raises(StoreBusyError, match="another process|another instance"):
             await store.search("anything")
     finally:
-        holder.close()
+        await holder.aclose()
+
+
+async def test_a_corrupt_shard_is_a_clear_error(tmp_path: Path, embedder: FastEmbedProvider) -> None:
+    settings = local_qdrant(tmp_path)
+    await index_documents(settings, embedder, SAMPLE_CALLS[:1])
+    for segment in (tmp_path / "gong_calls" / "segments").iterdir():
+        for part in segment.rglob("*"):
+            if part.is_file():
+                part.write_bytes(b"garbage")
+    store = SearchStore(settings, embedder)
+    try:
+        with pytest.raises(SearchError, match="delete the folder"):
+            await store.search("anything")
+    finally:
+        await store.aclose()
 
 
 async def test_an_airbyte_destination_collection_is_searchable_with_the_field_settings(
@@ -267,8 +320,8 @@ async def test_an_airbyte_destination_collection_is_searchable_with_the_field_se
         ],
     )
     client.close()
-    settings = local_qdrant(tmp_path, "gong_transcripts", SOPHIA_QDRANT_CALL_ID_FIELD="callId")
-    store = QdrantSearchStore(settings, embedder)
+    settings = local_qdrant(tmp_path, "gong_transcripts", "client", SOPHIA_QDRANT_CALL_ID_FIELD="callId")
+    store = SearchStore(settings, embedder)
     try:
         hits = await store.search("they balked at the price", limit=5)
         assert [hit.call_id for hit in hits][:1] == ["8101"]
@@ -278,6 +331,11 @@ async def test_an_airbyte_destination_collection_is_searchable_with_the_field_se
         assert {hit.call_id for hit in dated} == {"8102", "8103"}
         only = await store.search("cost", SearchFilters(call_id="8103"), limit=5)
         assert [hit.call_id for hit in only] == ["8103"]
+        # No BM25 vectors: hybrid falls back to meaning and says so; keyword names what to do.
+        answer = await store.answer("cost", limit=5)
+        assert answer.mode is SearchMode.SEMANTIC and "no BM25 vectors" in (answer.note or "")
+        with pytest.raises(SearchError, match="use mode `semantic`"):
+            await store.search("cost", mode=SearchMode.KEYWORD)
     finally:
         await store.aclose()
 
@@ -299,7 +357,7 @@ async def test_nested_record_fields_work_as_payload_paths(tmp_path: Path, embedd
     )
     client.close()
     fields = PayloadFields(call_id="id", title="metaData.title", started="metaData.started")
-    store = QdrantSearchStore(local_qdrant(tmp_path, "calls"), embedder, fields=fields)
+    store = SearchStore(local_qdrant(tmp_path, "calls", "client"), embedder, fields=fields)
     try:
         hits = await store.search("objection about the price", SearchFilters(call_id="8201"))
         assert [(hit.call_id, hit.title, hit.started) for hit in hits] == [("8201", "Renewal", "2025-01-01T09:00:00Z")]
