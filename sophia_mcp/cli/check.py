@@ -72,16 +72,17 @@ async def _check_qdrant(settings: Settings) -> list[str]:
     if not qdrant.configured:
         return lines + ["  status:           skipped (QDRANT_URL or QDRANT_PATH not set)"]
     from sophia_mcp.search.embeddings.factory import embedder_from_settings
-    from sophia_mcp.search.store import QdrantSearchStore
+    from sophia_mcp.search.store import SearchStore
 
-    store = QdrantSearchStore(qdrant, embedder_from_settings(settings.embedding))
+    store = SearchStore(qdrant, embedder_from_settings(settings.embedding))
     try:
         shape = await store.check()
     except SophiaError as exc:
         return lines + ["  status:           FAILED", f"  problem:          {exc}"]
     finally:
         await store.aclose()
-    return lines + [f"  status:           OK, {shape.dimension}-dimensional vectors match the embedder"]
+    keyword = "with BM25 vectors (hybrid search)" if shape.sparse_name else "no BM25 vectors (meaning only)"
+    return lines + [f"  status:           OK, {shape.dimension}-dimensional vectors match the embedder; {keyword}"]
 
 
 def _tokens(settings: Settings) -> str:

@@ -50,10 +50,11 @@ class BackgroundIndexer:
         self._batch_calls = batch_calls
         self._seen: datetime | None = None
         self.runs = 0
+        # From now on the store's collection is this indexer's to build: an absent one is "not yet".
+        store.indexing = IndexingStatus(running=True)
 
     async def run_forever(self) -> None:
         """Index now, then whenever the data moves; cancelled with the server."""
-        self._store.indexing = IndexingStatus(running=True)
         pool = batch_pool(self._settings.postgres, "sophia-mcp background index")
         async with pool:
             while True:
@@ -72,9 +73,18 @@ class BackgroundIndexer:
             def progress(p: IndexProgress) -> None:
                 store.indexing = IndexingStatus(running=True, calls_done=p.calls_done, calls_total=p.calls_total)
 
+            def start(total: int) -> None:
+                store.indexing = IndexingStatus(running=True, calls_total=total)
+
             writer = IndexWriter(store.qdrant, store.fields)
             report = await index_calls(
-                source, writer, store.embedder, fields=store.fields, batch_calls=self._batch_calls, on_progress=progress
+                source,
+                writer,
+                store.embedder,
+                fields=store.fields,
+                batch_calls=self._batch_calls,
+                on_progress=progress,
+                on_start=start,
             )
             store.forget_shape()
             self._seen = newest

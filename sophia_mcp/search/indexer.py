@@ -223,11 +223,14 @@ async def index_calls(
     batch_calls: int = DEFAULT_BATCH_CALLS,
     on_progress: ProgressCallback | None = None,
     bm25: Bm25Encoder | None = None,
+    on_start: Callable[[int], None] | None = None,
 ) -> IndexReport:
     started = time.monotonic()
     bm25 = bm25 or Bm25Encoder()
     watermark = await writer.prepare(embedder)
     changed = await source.changed_calls(watermark)
+    if on_start is not None:
+        on_start(len(changed))
     written = embedded = 0
     for start in range(0, len(changed), batch_calls):
         batch = changed[start : start + batch_calls]

@@ -43,9 +43,11 @@ class IndexingStatus:
     def line(self) -> str | None:
         if self.problem:
             return f"Background indexing stopped: {self.problem}"
+        if self.running and not self.calls_total:
+            return "Indexing is starting: looking for new calls; results cover what is indexed."
         if self.running:
             return (
-                f"Indexing in progress: {self.calls_done} of {self.calls_total or '?'} changed calls indexed so far; "
+                f"Indexing in progress: {self.calls_done} of {self.calls_total} changed calls indexed so far; "
                 "results cover what is indexed."
             )
         return None
