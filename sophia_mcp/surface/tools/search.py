@@ -1,6 +1,6 @@
 """gong_semantic_search: Gong conversations by meaning and by exact words, from Qdrant (read-only)."""
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
@@ -22,10 +22,12 @@ async def gong_semantic_search(
     rep: Rep = None,
     account: Account = None,
     mode: Annotated[
-        SearchMode,
-        Field(description="hybrid (default): meaning and exact words fused; semantic: meaning only; "
-        "keyword: exact words, names and codes only."),
-    ] = SearchMode.HYBRID,
+        Literal["hybrid", "semantic", "keyword"],
+        Field(
+            description="hybrid (default): meaning and exact words fused; semantic: meaning only; "
+            "keyword: exact words, names and codes only."
+        ),
+    ] = "hybrid",
     limit: Annotated[int, Field(ge=1, le=20, description="How many calls.")] = 5,
 ) -> Annotated[CallToolResult, SemanticResults]:
     """Search Gong call content and transcripts by meaning ("they balked at the price" finds pricing
@@ -33,7 +35,7 @@ async def gong_semantic_search(
     each with its best passage, speaker, offset and score; call ids work with gong_get_call and
     gong_get_transcript."""
     search = await app_context(ctx).search()
-    results = await search.ask(question, since=since, until=until, rep=rep, account=account, mode=mode, limit=limit)
+    results = await search.ask(question, since=since, until=until, rep=rep, account=account, mode=SearchMode(mode), limit=limit)
     return compact(results)
 
 
