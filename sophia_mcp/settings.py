@@ -95,6 +95,8 @@ class PostgresSettings(_Env):
     table_prefix: str = Field("", alias="SOPHIA_GONG_TABLE_PREFIX")
     statement_timeout_ms: int = Field(5000, alias="SOPHIA_POSTGRES_STATEMENT_TIMEOUT_MS", gt=0)
     pool_max_size: int = Field(10, alias="SOPHIA_POSTGRES_POOL_SIZE", ge=1, le=100)
+    # Gong answers say `stale: true` when their newest _airbyte_extracted_at is older than this.
+    stale_after_hours: float = Field(24.0, alias="SOPHIA_STALE_AFTER_HOURS", gt=0, le=8760)
 
 
 class QdrantSettings(_Env):

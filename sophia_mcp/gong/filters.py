@@ -109,6 +109,13 @@ class CallFilters(Period):
         return self
 
 
+class SpeechFilters(Period):
+    """Which calls a search of what was said looks in."""
+
+    rep: Annotated[Rep, Clean] = None
+    account: Annotated[Account, Clean] = None
+
+
 def checked(model: type[M], **values: Any) -> M:
     """`model(**values)`, with a validation failure as an InvalidArgumentError naming each argument."""
     try:

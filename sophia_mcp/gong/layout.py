@@ -11,6 +11,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from sophia_mcp.gong.wording import transcript_words_sql
+
 # Every final table carries these, after the stream's own columns.
 AIRBYTE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("_airbyte_raw_id", "varchar NOT NULL"),
@@ -182,8 +184,13 @@ RECOMMENDED_INDEXES: dict[str, tuple[Index, ...]] = {
         # One rep's calls by date, for rep_stats.
         Index(name="rep_startdatetime", keys=("(\"metaData\" ->> 'primaryUserId')", "startdatetime")),
     ),
-    # The transcript of one call; the newest transcribed call, for data_status.
-    "callTranscripts": (_key("callId", EXTRACTED_AT), _key("started")),
+    # The transcript of one call; the newest transcribed call, for data_status; the words said, for
+    # gong_search_transcripts (full text, accents folded: see wording.py).
+    "callTranscripts": (
+        _key("callId", EXTRACTED_AT),
+        _key("started"),
+        Index(name="words", keys=("(" + transcript_words_sql('"transcript"') + ")",), method="gin"),
+    ),
     "answeredScorecards": (_key("callId"), _key("answeredScorecardId", EXTRACTED_AT)),
     "scorecards": (_key("scorecardId", EXTRACTED_AT),),
 }

@@ -68,6 +68,13 @@ class Compact(BaseModel):
         return super().model_dump_json(**kwargs)
 
 
+class Dated(Compact):
+    """A Gong answer: how old the data behind it is."""
+
+    as_of: datetime | None = Field(None, description="Newest _airbyte_extracted_at of the tables read, UTC.")
+    stale: bool | None = Field(None, description="True when as_of is older than SOPHIA_STALE_AFTER_HOURS.")
+
+
 class CallRow(Compact):
     id: str
     title: str | None = None
@@ -80,7 +87,7 @@ class CallRow(Compact):
     account_id: str | None = None
 
 
-class CallPage(Compact):
+class CallPage(Dated):
     calls: list[CallRow]
     next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page; absent on the last page.")
 
@@ -165,7 +172,7 @@ class AnsweredScorecard(Compact):
     answers: list[ScorecardAnswer] = []
 
 
-class CallDetail(Compact):
+class CallDetail(Dated):
     id: str
     title: str | None = None
     started: datetime | None = None
@@ -199,7 +206,7 @@ class Turn(Compact):
     topic: str | None = None
 
 
-class TranscriptPage(Compact):
+class TranscriptPage(Dated):
     call_id: str
     speakers: list[Person] | None = None
     turns: list[Turn]
@@ -217,12 +224,12 @@ class User(Compact):
     manager_id: str | None = None
 
 
-class UserDetail(User):
+class UserDetail(User, Dated):
     manager: str | None = Field(None, description="The manager's name.")
     created: datetime | None = None
 
 
-class UserPage(Compact):
+class UserPage(Dated):
     users: list[User]
     next_cursor: str | None = None
 
@@ -251,7 +258,7 @@ class Contact(Compact):
     last_call: date
 
 
-class AccountActivity(Compact):
+class AccountActivity(Dated):
     account: Account
     since: datetime | None = None
     until: datetime | None = None
@@ -273,7 +280,7 @@ class RepStat(Compact):
     patience: float | None = None
 
 
-class RepStats(Compact):
+class RepStats(Dated):
     since: datetime
     until: datetime
     reps: list[RepStat]
@@ -292,7 +299,7 @@ class StreamStatus(Compact):
     hint: str | None = None
 
 
-class DataStatus(Compact):
+class DataStatus(Dated):
     schema_name: str
     prefix: str | None = None
     streams: list[StreamStatus]
@@ -315,3 +322,28 @@ class SchemaReport(Compact):
     prefix: str | None = None
     streams: list[StreamMapping]
     rules: list[str] | None = Field(None, description="How tables and columns are matched and read.")
+
+
+class PhraseHit(Compact):
+    speaker: str
+    at: str = Field(description="Offset into the call, m:ss.")
+    snippet: str
+
+
+class SaidIn(Compact):
+    call_id: str
+    title: str | None = None
+    started: datetime | None = None
+    rep: str | None = None
+    account: str | None = None
+    account_id: str | None = None
+    hits: int = Field(description="Sentences in the call that hold the phrase.")
+    said: list[PhraseHit] = Field(description="The first few, in the order spoken.")
+
+
+class TranscriptSearch(Dated):
+    phrase: str
+    exact: bool
+    calls: list[SaidIn] = Field(description="Newest call first.")
+    next_cursor: str | None = Field(None, description="Pass as `cursor` for older calls; absent at the end.")
+    note: str | None = None

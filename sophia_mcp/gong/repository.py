@@ -9,23 +9,27 @@ a minute old, so enabling the stream in Airbyte works without a restart; a table
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TypeVar
 
 import anyio
 
-from sophia_mcp.gong import arguments
+from sophia_mcp.gong import arguments, layout
 from sophia_mcp.gong.arguments import Moment
 from sophia_mcp.gong.errors import StreamMissingError
-from sophia_mcp.gong.filters import CallFilters
+from sophia_mcp.gong.filters import CallFilters, SpeechFilters
+from sophia_mcp.gong.freshness import DEFAULT_STALE_AFTER_HOURS, DataAge, Freshness
+from sophia_mcp.gong.summary import Summary, load_summary
 from sophia_mcp.gong.models import (
     AccountActivity,
     CallDetail,
     CallPage,
     DataStatus,
+    Dated,
     RepStats,
     SchemaReport,
     TranscriptPage,
+    TranscriptSearch,
     UserDetail,
     UserPage,
 )
@@ -33,6 +37,7 @@ from sophia_mcp.gong.queries.accounts import account_activity
 from sophia_mcp.gong.queries.call_detail import get_call
 from sophia_mcp.gong.queries.calls import search_calls
 from sophia_mcp.gong.queries.reps import rep_stats
+from sophia_mcp.gong.queries.said import search_transcripts
 from sophia_mcp.gong.queries.status import data_status
 from sophia_mcp.gong.queries.transcripts import get_transcript
 from sophia_mcp.gong.queries.users import get_user, list_users
@@ -43,9 +48,24 @@ from sophia_mcp.postgres.readonly import ReadOnlyPool
 T = TypeVar("T")
 
 
+# The tables each kind of answer reads, for its `as_of`.
+CALLS = ("calls", "extensiveCalls", "users")
+CALL_DETAIL = ("calls", "extensiveCalls", "users", "answeredScorecards", "scorecards")
+TRANSCRIPTS = ("callTranscripts", "extensiveCalls")
+USERS = ("users",)
+EXTENSIVE = ("extensiveCalls", "users")
+SPEECH = ("callTranscripts", "calls", "extensiveCalls", "users")
+SCORECARDS = ("answeredScorecards", "scorecards", "users")
+
+
 class GongRepository:
     def __init__(
-        self, pool: ReadOnlyPool, schema: str = "public", table_prefix: str = "", rediscover_after_s: float = 60.0
+        self,
+        pool: ReadOnlyPool,
+        schema: str = "public",
+        table_prefix: str = "",
+        rediscover_after_s: float = 60.0,
+        stale_after_hours: float = DEFAULT_STALE_AFTER_HOURS,
     ) -> None:
         self._pool = pool
         self._schema_name = schema
@@ -53,6 +73,9 @@ class GongRepository:
         self._rediscover_after_s = rediscover_after_s
         self._discovered: GongSchema | None = None
         self._lock = anyio.Lock()
+        self._freshness = Freshness(pool, stale_after_hours)
+        self._summary: Summary | None = None
+        self._summary_lock = anyio.Lock()
 
     async def tables(self) -> GongSchema:
         """The discovered tables (discovering them the first time)."""
@@ -81,48 +104,97 @@ class GongRepository:
         """Calls newest first that match every filter (see CallFilters)."""
         filters = filters or CallFilters()
         size = arguments.limit("limit", limit, default=20, maximum=100)
-        return await self._run(lambda schema: search_calls(self._pool, schema, filters, size, cursor))
+        return await self._run(lambda schema: search_calls(self._pool, schema, filters, size, cursor), CALLS)
 
     async def get_call(self, call_id: str, *, outline_chars: int = 1500) -> CallDetail:
-        return await self._run(lambda schema: get_call(self._pool, schema, call_id, outline_chars))
+        return await self._run(lambda schema: get_call(self._pool, schema, call_id, outline_chars), CALL_DETAIL)
 
     async def get_transcript(self, call_id: str, *, cursor: str | None = None, max_chars: int = 6000) -> TranscriptPage:
-        return await self._run(lambda schema: get_transcript(self._pool, schema, call_id, cursor, max_chars))
+        return await self._run(
+            lambda schema: get_transcript(self._pool, schema, call_id, cursor, max_chars), TRANSCRIPTS
+        )
+
+    async def search_transcripts(
+        self,
+        phrase: str,
+        filters: SpeechFilters | None = None,
+        *,
+        exact: bool = False,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> TranscriptSearch:
+        """Calls, newest first, where someone said `phrase` (case and accents ignored): every word
+        in one sentence, or with `exact` the words in this order, adjacent."""
+        filters = filters or SpeechFilters()
+        size = arguments.limit("limit", limit, default=10, maximum=50)
+        return await self._run(
+            lambda schema: search_transcripts(self._pool, schema, phrase, exact, filters, size, cursor), SPEECH
+        )
+
+    async def data_age(self, streams: Iterable[str] = layout.STREAMS) -> DataAge:
+        """How old the data of these streams is: `as_of`, the newest `_airbyte_extracted_at` among
+        their tables (read at most once a minute), and whether that is stale. For answers built
+        from the Gong data elsewhere (the semantic search index is built from these tables)."""
+        return await self._freshness.age(await self.tables(), streams)
 
     async def list_users(
         self, query: str | None = None, *, active: bool | None = None, limit: int | None = None, cursor: str | None = None
     ) -> UserPage:
         size = arguments.limit("limit", limit, default=50, maximum=200)
-        return await self._run(lambda schema: list_users(self._pool, schema, query, active, size, cursor))
+        return await self._run(lambda schema: list_users(self._pool, schema, query, active, size, cursor), USERS)
 
     async def get_user(self, user_id: str) -> UserDetail:
-        return await self._run(lambda schema: get_user(self._pool, schema, user_id))
+        return await self._run(lambda schema: get_user(self._pool, schema, user_id), USERS)
 
     async def account_activity(
         self, account: str, *, since: Moment = None, until: Moment = None, limit: int | None = None
     ) -> AccountActivity:
         size = arguments.limit("limit", limit, default=20, maximum=100)
-        return await self._run(lambda schema: account_activity(self._pool, schema, account, since, until, size))
+        return await self._run(
+            lambda schema: account_activity(self._pool, schema, account, since, until, size), EXTENSIVE
+        )
 
     async def rep_stats(
         self, *, since: Moment = None, until: Moment = None, rep: str | None = None, limit: int | None = None
     ) -> RepStats:
         """Defaults to the 30 days before `until` (itself defaulting to now)."""
         size = arguments.limit("limit", limit, default=50, maximum=500)
-        return await self._run(lambda schema: rep_stats(self._pool, schema, since, until, rep, size))
+        return await self._run(lambda schema: rep_stats(self._pool, schema, since, until, rep, size), EXTENSIVE)
 
-    async def data_status(self, *, stale_after_hours: float = 24.0) -> DataStatus:
+    async def data_status(self, *, stale_after_hours: float | None = None) -> DataStatus:
+        """Per stream; `stale_after_hours` defaults to SOPHIA_STALE_AFTER_HOURS."""
+        stale_after_hours = stale_after_hours or self._freshness.stale_after.total_seconds() / 3600
         # Always fresh: this is where a user checks whether a newly enabled stream has arrived.
-        return await data_status(self._pool, await self.refresh(), stale_after_hours)
+        schema = await self.refresh()
+        return await self._dated(await data_status(self._pool, schema, stale_after_hours), schema, layout.STREAMS)
 
-    async def _run(self, lookup: Callable[[GongSchema], Awaitable[T]]) -> T:
+    async def _run(self, lookup: Callable[[GongSchema], Awaitable[T]], streams: Iterable[str]) -> T:
         schema = await self.tables()
         try:
-            return await lookup(schema)
+            result = await lookup(schema)
         except StreamMissingError:
             if time.monotonic() - schema.discovered_at < self._rediscover_after_s:
                 raise
-            return await lookup(await self.refresh())
+            schema = await self.refresh()
+            result = await lookup(schema)
         except MissingTableError:
             self._discovered = None
             raise
+        return await self._dated(result, schema, streams)
+
+    async def _dated(self, result: T, schema: GongSchema, streams: Iterable[str]) -> T:
+        if isinstance(result, Dated):
+            age = await self._freshness.age(schema, streams)
+            result.as_of, result.stale = age.as_of, age.stale
+        return result
+
+    async def _calls_summary(self, schema: GongSchema) -> Summary:
+        """The in-process summary of every call (summary.py), read again when extensiveCalls changed."""
+        as_of = (await self._freshness.newest(schema)).get("extensiveCalls")
+        summary = self._summary
+        if summary is None or summary.as_of != as_of:
+            async with self._summary_lock:
+                if self._summary is None or self._summary.as_of != as_of:
+                    self._summary = await load_summary(self._pool, schema, as_of)
+                summary = self._summary
+        return summary

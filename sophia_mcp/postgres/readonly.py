@@ -50,19 +50,24 @@ class ReadOnlySession:
 
     async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
         """Rows of a query this program wrote; `args` are bound as parameters, never formatted in."""
+        return await self.fetch_bulk(sql, *args, max_rows=self._pool.max_rows, max_bytes=self._pool.max_bytes)
+
+    async def fetch_bulk(self, sql: str, *args: Any, max_rows: int, max_bytes: int) -> list[asyncpg.Record]:
+        """`fetch` with caps of its own: for this program's in-process summaries, which read a row
+        per call once and never hand them to a caller as they are."""
         pool = self._pool
         try:
             rows = await self._connection.fetch(sql, *args, timeout=pool.client_timeout_s)
         except QUERY_FAILURES as error:
             raise query_error(error, pool.target, pool.statement_timeout_ms) from error
-        if len(rows) > pool.max_rows:
+        if len(rows) > max_rows:
             raise ResultTooLargeError(
-                f"The answer has more than {pool.max_rows} rows. Narrow the filters or ask for fewer rows."
+                f"The answer has more than {max_rows} rows. Narrow the filters or ask for fewer rows."
             )
         size = sum(_record_bytes(row) for row in rows)
-        if size > pool.max_bytes:
+        if size > max_bytes:
             raise ResultTooLargeError(
-                f"The answer is larger than {pool.max_bytes // 1000} kB. Narrow the filters or ask for less."
+                f"The answer is larger than {max_bytes // 1000} kB. Narrow the filters or ask for less."
             )
         return rows
 
@@ -177,6 +182,10 @@ class ReadOnlyPool:
     async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
         async with self.session() as session:
             return await session.fetch(sql, *args)
+
+    async def fetch_bulk(self, sql: str, *args: Any, max_rows: int, max_bytes: int) -> list[asyncpg.Record]:
+        async with self.session() as session:
+            return await session.fetch_bulk(sql, *args, max_rows=max_rows, max_bytes=max_bytes)
 
     async def fetchrow(self, sql: str, *args: Any) -> asyncpg.Record | None:
         async with self.session() as session:

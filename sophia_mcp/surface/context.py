@@ -82,7 +82,12 @@ async def open_app(
         if settings.postgres.url is not None:
             pool = ReadOnlyPool.from_settings(settings.postgres)
             await pool.open()
-            app._gong = GongRepository(pool, settings.postgres.gong_schema, settings.postgres.table_prefix)
+            app._gong = GongRepository(
+                pool,
+                settings.postgres.gong_schema,
+                settings.postgres.table_prefix,
+                stale_after_hours=settings.postgres.stale_after_hours,
+            )
         async with anyio.create_task_group() as background:
             if settings.qdrant.owned_shard and settings.postgres.url is not None:
                 # The embedded shard is this process's own: it indexes it in the background.

@@ -11,7 +11,7 @@ import json
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import asyncpg
 import pytest
@@ -27,7 +27,7 @@ pytestmark = pytest.mark.anyio
 
 GONG_TOOLS = {
     "gong_search_calls", "gong_get_call", "gong_get_transcript", "gong_list_users",
-    "gong_account_activity", "gong_rep_stats", "gong_data_status",
+    "gong_account_activity", "gong_rep_stats", "gong_data_status", "gong_search_transcripts",
 }
 
 
@@ -261,6 +261,42 @@ async def test_data_status_reports_every_stream(gong: Client, manifest):
     assert streams["users"]["fresh"] is True and all(s["found"] for s in streams.values())
 
 
+async def test_every_gong_answer_says_how_old_its_data_is(gong: Client, manifest):
+    newest = max(manifest.last_extracted.values())
+    facts = next(c for c in manifest.calls.values() if c.has_transcript)
+    answers = [
+        await call(gong, "gong_search_calls", limit=1),
+        await call(gong, "gong_get_call", call_id=facts.id),
+        await call(gong, "gong_get_transcript", call_id=facts.id),
+        await call(gong, "gong_list_users", limit=1),
+        await call(gong, "gong_account_activity", account=facts.account_id),
+        await call(gong, "gong_rep_stats"),
+        await call(gong, "gong_data_status"),
+        await call(gong, "gong_search_transcripts", phrase="BW-4471"),
+    ]
+    for answer in answers:
+        as_of = datetime.fromisoformat(answer["as_of"].replace("Z", "+00:00"))
+        assert as_of <= newest and newest - as_of < timedelta(days=2), answer["as_of"]
+        assert answer["stale"] is False
+
+
+async def test_search_transcripts_finds_the_phrase_with_speaker_and_offset(gong: Client, manifest):
+    from sophia_mcp.sample.gong.vocabulary import PHRASES_TO_FIND
+
+    sentence = PHRASES_TO_FIND[1]
+    expected = {c.id for c in manifest.calls.values() if sentence in c.said and c.has_transcript}
+    found, cursor = [], None
+    while True:
+        page = await call(gong, "gong_search_transcripts", phrase="zurich", limit=50, **({"cursor": cursor} if cursor else {}))
+        found += page["calls"]
+        if not (cursor := page.get("next_cursor")):
+            break
+    assert {c["call_id"] for c in found} == expected
+    assert all(c["said"][0]["speaker"] in manifest.calls[c["call_id"]].speakers.values() for c in found)
+    text = error_text(await gong.call_tool("gong_search_transcripts", {"phrase": "  ...  "}))
+    assert "no letters or digits" in text
+
+
 # --- resources ------------------------------------------------------------------------------------
 
 
@@ -313,13 +349,16 @@ async def test_resource_errors_are_clear(gong: Client, manifest):
 # --- read-only safety -------------------------------------------------------------------------------
 
 TEXT_ARGUMENTS = {
-    "gong_search_calls": ("text", "rep", "account", "opportunity", "cursor"),
+    "gong_search_calls": ("text", "rep", "account", "opportunity", "tracker", "cursor"),
+    "gong_search_transcripts": ("phrase", "rep", "account", "cursor"),
     "gong_get_call": ("call_id",),
     "gong_get_transcript": ("call_id", "cursor"),
     "gong_list_users": ("query", "cursor"),
     "gong_account_activity": ("account",),
     "gong_rep_stats": ("rep",),
 }
+# Arguments a tool needs besides the one under attack.
+REQUIRED = {"gong_search_transcripts": {"phrase": "pricing"}}
 # A lone surrogate cannot be sent as UTF-8 JSON at all; the repository tests cover it.
 WIRE_ATTACKS = [a for a in ATTACKS if a != "\ud800"]
 
@@ -331,7 +370,7 @@ async def test_injection_strings_in_every_text_argument_change_nothing(gong: Cli
     for tool, names in TEXT_ARGUMENTS.items():
         for name in names:
             for attack in WIRE_ATTACKS:
-                args = {name: attack}
+                args = {**REQUIRED.get(tool, {}), name: attack}
                 if tool == "gong_get_transcript" and name == "cursor":
                     args["call_id"] = transcript_call
                 started = time.monotonic()
@@ -345,7 +384,9 @@ async def test_injection_strings_in_every_text_argument_change_nothing(gong: Cli
                     assert len(text) < 2000 and "Traceback" not in text, (tool, name, attack, text)
                 else:
                     outcomes["ok"] += 1
-                    assert "pg_read_file" not in text and "root:" not in text
+                    # gong_search_transcripts echoes the phrase it looked for; nothing else may carry the text.
+                    answer = json.dumps({k: v for k, v in json.loads(text).items() if k != "phrase"})
+                    assert "pg_read_file" not in answer and "root:" not in answer
     assert outcomes["ok"] and outcomes["error"]
     for uri in ("gong://calls/1%3B%20DROP%20TABLE%20calls", "gong://users/%27%20OR%20%271%27%3D%271"):
         await resource_error(gong, uri)

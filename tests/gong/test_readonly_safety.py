@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sophia_mcp.errors import SophiaError
-from sophia_mcp.gong.filters import CallFilters, checked
+from sophia_mcp.gong.filters import CallFilters, SpeechFilters, checked
 from sophia_mcp.gong.repository import GongRepository
 from sophia_mcp.postgres.errors import QueryTimeoutError, ReadOnlyViolationError
 from sophia_mcp.postgres.readonly import ReadOnlyPool
@@ -62,7 +62,15 @@ TEXT_ARGUMENTS: dict[str, Lookup] = {
     "search_calls.account": lambda repo, value: repo.search_calls(checked(CallFilters, account=value)),
     "search_calls.opportunity": lambda repo, value: repo.search_calls(checked(CallFilters, opportunity=value)),
     "search_calls.direction": lambda repo, value: repo.search_calls(checked(CallFilters, direction=value)),
+    "search_calls.tracker": lambda repo, value: repo.search_calls(checked(CallFilters, tracker=value)),
     "search_calls.cursor": lambda repo, value: repo.search_calls(cursor=value),
+    "search_transcripts.phrase": lambda repo, value: repo.search_transcripts(value),
+    "search_transcripts.phrase_exact": lambda repo, value: repo.search_transcripts(value, exact=True),
+    "search_transcripts.rep": lambda repo, value: repo.search_transcripts("pricing", checked(SpeechFilters, rep=value)),
+    "search_transcripts.account": lambda repo, value: repo.search_transcripts(
+        "pricing", checked(SpeechFilters, account=value)
+    ),
+    "search_transcripts.cursor": lambda repo, value: repo.search_transcripts("pricing", cursor=value),
     "get_call.call_id": lambda repo, value: repo.get_call(value),
     "get_transcript.call_id": lambda repo, value: repo.get_transcript(value),
     "get_transcript.cursor": lambda repo, value: repo.get_transcript("7782342274025937895", cursor=value),

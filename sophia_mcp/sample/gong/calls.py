@@ -40,6 +40,11 @@ class CallFacts:
     company_questions: int
     has_transcript: bool
     has_older_version: bool
+    # Emails of the customer-side parties (invited or speaking).
+    customer_emails: tuple[str, ...] = ()
+    # Sentences from PHRASES_TO_FIND said in the call, and the trackers that fired (name -> count).
+    said: tuple[str, ...] = ()
+    trackers: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass
@@ -84,6 +89,11 @@ def new_call(rng: random.Random, world: World, call_id: str) -> Call:
 
     speakers = _speakers(rng, world, account, rep, conference)
     turns = _script(rng, speakers, themes, fill)
+    said: tuple[str, ...] = ()
+    if rng.random() < words.PHRASE_SHARE:
+        guest = next(s for s in speakers if not s.internal and "speakerId" in s.party)
+        said = (rng.choice(words.PHRASES_TO_FIND),)
+        turns.insert(len(turns) - 2, _Turn(guest, "Discovery", list(said)))
     if rng.random() < UNKNOWN_SPEAKER_SHARE:
         stranger = _Speaker({"speakerId": digits(rng, 19)}, internal=False)
         turns.insert(len(turns) // 2, _Turn(stranger, "Small Talk", [rng.choice(words.CUSTOMER_ACKS)]))
@@ -113,6 +123,9 @@ def new_call(rng: random.Random, world: World, call_id: str) -> Call:
         company_questions=interaction["questions"]["companyCount"],
         has_transcript=rng.random() > 0.04,
         has_older_version=False,
+        customer_emails=tuple(s.party["emailAddress"] for s in speakers if not s.internal),
+        said=said,
+        trackers=tuple((t["name"], t["count"]) for t in content["trackers"]),
     )
     transcript = [
         {

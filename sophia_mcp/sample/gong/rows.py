@@ -31,6 +31,10 @@ class AnsweredScorecardFacts:
     call_id: str
     scorecard_name: str
     overall_score: int
+    rep_id: str = ""
+    reviewed_at: datetime | None = None
+    # Question text -> score, the overall question included.
+    scores: tuple[tuple[str, int], ...] = ()
 
 
 def sync_after(rng: random.Random, moment: datetime) -> datetime:
@@ -153,7 +157,12 @@ def answered_scorecard_rows(
         # Scores edited after the first sync saw them: the newest row first, the first review after it.
         versions = [(extracted + SYNC_EVERY, final), (extracted, answers())]
     rows = [row(layout.ANSWERED_SCORECARDS, values(given), rng, at) for at, given in versions]
-    return rows, AnsweredScorecardFacts(answered_id, call.facts.id, template.name, final[-1]["score"])
+    texts = dict(template.questions)
+    scores = tuple((texts[answer["questionId"]], answer["score"]) for answer in final)
+    facts = AnsweredScorecardFacts(
+        answered_id, call.facts.id, template.name, final[-1]["score"], rep.id, reviewed_at, scores
+    )
+    return rows, facts
 
 
 def user_rows(rng: random.Random, world: World, duplicate_rate: float) -> list[Row]:

@@ -296,6 +296,16 @@ NEXT_STEP_LINES = (
     "Can we get your CFO on the next call?",
 )
 
+# Rare, exact things a customer says now and then: product codes, names and an accented place, for
+# searches by exact phrase that meaning-based search misses. Each call says at most one.
+PHRASES_TO_FIND = (
+    "We still run the BW-4471 connector from the pilot.",
+    "Our team in Zürich needs the Edge X9 bundle before the rollout.",
+    "Procurement flagged the Nightingale-7 clause in the master agreement.",
+    "Clarion AI quoted us for the HX-220 tier last month.",
+)
+PHRASE_SHARE = 0.08
+
 OUTCOMES = (
     ("MEETING_BOOKED", "Answered", "Meeting booked"),
     ("FOLLOW_UP_SCHEDULED", "Answered", "Follow-up scheduled"),

@@ -13,6 +13,10 @@ from datetime import date, datetime, timedelta
 
 from sophia_mcp.sample.gong import vocabulary as words
 
+# Shares of accounts with a single contact, and of opportunities whose stage goes back once.
+SINGLE_CONTACT_SHARE = 0.15
+REGRESSION_SHARE = 0.25
+
 
 @dataclass(frozen=True)
 class User:
@@ -183,7 +187,10 @@ def _accounts(rng: random.Random, count: int, reps: list[User], first_day: datet
                 domain=domain,
                 industry=industry,
                 owner_id=rng.choice(reps).id,
-                contacts=tuple(_contact(rng, domain) for _ in range(rng.randint(2, 6))),
+                # Some accounts are single-threaded: one contact on every call.
+                contacts=tuple(
+                    _contact(rng, domain) for _ in range(1 if rng.random() < SINGLE_CONTACT_SHARE else rng.randint(2, 6))
+                ),
                 opportunities=tuple(_opportunities(rng, name, first_day, now)),
             )
         )
@@ -208,8 +215,13 @@ def _opportunities(rng: random.Random, account_name: str, first_day: datetime, n
     for opened_day in opened_days:
         moment = first_day + timedelta(days=opened_day, hours=rng.randrange(8, 18))
         kind = rng.choice(words.OPPORTUNITY_TYPES)
+        path = list(words.STAGES)
+        if rng.random() < REGRESSION_SHARE:
+            # Back one or two stages once (a champion left, the budget moved), then forward again.
+            at = rng.randrange(2, len(path))
+            path = path[: at + 1] + [path[at - rng.randint(1, 2)]] + path[at:]
         stages = []
-        for stage in words.STAGES:
+        for stage in path:
             stages.append((stage, moment))
             moment += timedelta(days=rng.randrange(6, 30))
             if moment > now:

@@ -19,9 +19,10 @@ from sophia_mcp.gong.models import (
     DataStatus,
     RepStats,
     TranscriptPage,
+    TranscriptSearch,
     UserPage,
 )
-from sophia_mcp.gong.filters import Account, CallFilters, Rep, Since, Until, checked
+from sophia_mcp.gong.filters import Account, CallFilters, Rep, Since, SpeechFilters, Until, checked
 from sophia_mcp.surface.tools.shaping import add_tools, compact, tool_errors
 
 __all__ = ["Account", "Rep", "Since", "Until", "register"]
@@ -84,6 +85,29 @@ async def gong_search_calls(
     with cursor. For questions about what was said, use gong_search_transcripts (exact words) or
     gong_semantic_search (meaning)."""
     return compact(await app_context(ctx).gong.search_calls(filters, limit=limit, cursor=cursor))
+
+
+@tool_errors
+@filter_arguments(SpeechFilters)
+async def gong_search_transcripts(
+    ctx: Context,
+    phrase: Annotated[
+        str, Field(max_length=200, description="Words said, e.g. a competitor, a product code or a name.")
+    ],
+    filters: SpeechFilters,
+    exact: Annotated[
+        bool, Field(description="The words in this order, adjacent (a phrase); else all of them in one sentence.")
+    ] = False,
+    limit: Annotated[int, Field(ge=1, le=50, description="Calls per page.")] = 10,
+    cursor: PageCursor = None,
+) -> Annotated[CallToolResult, TranscriptSearch]:
+    """Find what was said word for word in Gong transcripts: exact names, competitors, product codes that
+    meaning-based search misses. Case and accents are ignored. Newest call first; each with the speaker, m:ss
+    offset and a snippet of the first matching sentences; page with cursor. Call ids work with
+    gong_get_transcript."""
+    return compact(
+        await app_context(ctx).gong.search_transcripts(phrase, filters, exact=exact, limit=limit, cursor=cursor)
+    )
 
 
 @tool_errors
@@ -150,7 +174,9 @@ async def gong_rep_stats(
 @tool_errors
 async def gong_data_status(
     ctx: Context,
-    stale_after_hours: Annotated[float, Field(gt=0, le=8760, description="Older than this counts as stale.")] = 24.0,
+    stale_after_hours: Annotated[
+        float | None, Field(gt=0, le=8760, description="Older than this counts as stale; default SOPHIA_STALE_AFTER_HOURS.")
+    ] = None,
 ) -> Annotated[CallToolResult, DataStatus]:
     """Per Gong stream: table found, rows, distinct records, newest _airbyte_extracted_at, newest call, and
     whether it is fresh. Use after a sync to check the data arrived; a missing stream says what to enable."""
@@ -164,6 +190,7 @@ def register(server: MCPServer[AppContext]) -> None:
             gong_search_calls,
             gong_get_call,
             gong_get_transcript,
+            gong_search_transcripts,
             gong_list_users,
             gong_account_activity,
             gong_rep_stats,
