@@ -75,7 +75,7 @@ async def prepare(admin_url: str, calls: int, reload: bool) -> str:
     from sophia_mcp.sample.gong_data import load_sample_data
 
     database = f"sophia_bench_gong_{calls}"
-    marker = f"sophia-mcp benchmark sample: {calls} calls, seed {SEED}, generator 2 (deals, phrases), complete"
+    marker = f"sophia-mcp benchmark sample: {calls} calls, seed {SEED}, generator 3 (deals, phrases), complete"
     url = _database_url(admin_url, database)
     admin = await asyncpg.connect(admin_url)
     try:

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sophia_mcp.sample.gong import vocabulary as words
-from sophia_mcp.sample.gong.world import Account, Opportunity, User, World, digits
+from sophia_mcp.sample.gong.world import Account, Contact, Opportunity, User, World, aside, digits
 
 # How fast people speak in the generated transcripts, before timings are stretched to the call.
 MS_PER_CHARACTER = 65
@@ -89,15 +89,13 @@ def new_call(rng: random.Random, world: World, call_id: str) -> Call:
 
     speakers = _speakers(rng, world, account, rep, conference)
     turns = _script(rng, speakers, themes, fill)
-    said: tuple[str, ...] = ()
-    if rng.random() < words.PHRASE_SHARE:
-        guest = next(s for s in speakers if not s.internal and "speakerId" in s.party)
-        said = (rng.choice(words.PHRASES_TO_FIND),)
-        turns.insert(len(turns) - 2, _Turn(guest, "Discovery", list(said)))
     if rng.random() < UNKNOWN_SPEAKER_SHARE:
         stranger = _Speaker({"speakerId": digits(rng, 19)}, internal=False)
         turns.insert(len(turns) // 2, _Turn(stranger, "Small Talk", [rng.choice(words.CUSTOMER_ACKS)]))
     _time(rng, turns, duration)
+    said = _plant_phrase(aside(call_id), turns)
+    if account.single_threaded:
+        _one_contact(speakers, account.contacts[0])
 
     title = f"{account.name} <> {words.SELLER} | {_title_phrase(rng, themes, stage)}"
     meta = _meta(rng, call_id, title, started, duration, rep, direction)
@@ -139,6 +137,28 @@ def new_call(rng: random.Random, world: World, call_id: str) -> Call:
         for turn in turns
     ]
     return Call(facts, account, opportunity, meta, [s.party for s in speakers], content, interaction, transcript)
+
+
+def _plant_phrase(rng: random.Random, turns: list[_Turn]) -> tuple[str, ...]:
+    """Now and then the customer's small talk is one of the rare phrases tests search for."""
+    if rng.random() >= words.PHRASE_SHARE:
+        return ()
+    said = rng.choice(words.PHRASES_TO_FIND)
+    turns[1].sentences[0] = said
+    return (said,)
+
+
+def _one_contact(speakers: list[_Speaker], contact: Contact) -> None:
+    """A single-threaded account: every customer-side party on the call is its one contact."""
+    for speaker in speakers:
+        if not speaker.internal:
+            speaker.party.update(
+                name=contact.name,
+                emailAddress=contact.email,
+                title=contact.title,
+                phoneNumber=contact.phone,
+                context=[{"system": "Salesforce", "objects": [{"objectType": "Contact", "objectId": contact.crm_id}]}],
+            )
 
 
 def crm_context(account: Account, opportunity: Opportunity, at_call: datetime, now: datetime) -> list[dict[str, Any]]:

@@ -7,15 +7,22 @@ believable number of reps and accounts.
 from __future__ import annotations
 
 import random
+import zlib
 from bisect import bisect_right
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from sophia_mcp.sample.gong import vocabulary as words
 
-# Shares of accounts with a single contact, and of opportunities whose stage goes back once.
+# Shares of accounts with a single contact, and of opportunities whose stage goes back once. Drawn
+# from a generator of their own per record (`aside`), so the rest of the data stays as it was.
 SINGLE_CONTACT_SHARE = 0.15
-REGRESSION_SHARE = 0.25
+REGRESSION_SHARE = 0.4
+
+
+def aside(record_id: str) -> random.Random:
+    """A random generator for one record's optional traits, independent of the main sequence."""
+    return random.Random(zlib.crc32(record_id.encode()))
 
 
 @dataclass(frozen=True)
@@ -73,6 +80,8 @@ class Account:
     owner_id: str
     contacts: tuple[Contact, ...]
     opportunities: tuple[Opportunity, ...]
+    # Every call with this account has one customer contact, the first.
+    single_threaded: bool = False
 
     def opportunity_at(self, moment: datetime) -> Opportunity:
         """The newest opportunity already open at `moment`, else the first one."""
@@ -180,20 +189,16 @@ def _accounts(rng: random.Random, count: int, reps: list[User], first_day: datet
     accounts = []
     for name, industry in (famous + generated)[:count]:
         domain = "".join(ch for ch in name.lower() if ch.isalnum()) + ".com"
-        accounts.append(
-            Account(
-                id=salesforce_id(rng, "001"),
-                name=name,
-                domain=domain,
-                industry=industry,
-                owner_id=rng.choice(reps).id,
-                # Some accounts are single-threaded: one contact on every call.
-                contacts=tuple(
-                    _contact(rng, domain) for _ in range(1 if rng.random() < SINGLE_CONTACT_SHARE else rng.randint(2, 6))
-                ),
-                opportunities=tuple(_opportunities(rng, name, first_day, now)),
-            )
+        account = Account(
+            id=salesforce_id(rng, "001"),
+            name=name,
+            domain=domain,
+            industry=industry,
+            owner_id=rng.choice(reps).id,
+            contacts=tuple(_contact(rng, domain) for _ in range(rng.randint(2, 6))),
+            opportunities=tuple(_opportunities(rng, name, first_day, now)),
         )
+        accounts.append(replace(account, single_threaded=aside(account.id).random() < SINGLE_CONTACT_SHARE))
     return accounts
 
 
@@ -215,31 +220,41 @@ def _opportunities(rng: random.Random, account_name: str, first_day: datetime, n
     for opened_day in opened_days:
         moment = first_day + timedelta(days=opened_day, hours=rng.randrange(8, 18))
         kind = rng.choice(words.OPPORTUNITY_TYPES)
-        path = list(words.STAGES)
-        if rng.random() < REGRESSION_SHARE:
-            # Back one or two stages once (a champion left, the budget moved), then forward again.
-            at = rng.randrange(2, len(path))
-            path = path[: at + 1] + [path[at - rng.randint(1, 2)]] + path[at:]
         stages = []
-        for stage in path:
+        for stage in words.STAGES:
             stages.append((stage, moment))
             moment += timedelta(days=rng.randrange(6, 30))
             if moment > now:
                 break
         else:
             stages.append((words.CLOSED_STAGES[0] if rng.random() < 0.6 else words.CLOSED_STAGES[1], moment))
-        opportunities.append(
-            Opportunity(
-                id=salesforce_id(rng, "006"),
-                name=f"{account_name} - {kind} {stages[0][1].year}",
-                type=kind,
-                lead_source=rng.choice(words.LEAD_SOURCES),
-                amount=rng.randrange(30, 800) * 500,
-                close_date=(moment + timedelta(days=rng.randrange(10, 60))).date(),
-                stages=tuple(stages),
-            )
+        opportunity = Opportunity(
+            id=salesforce_id(rng, "006"),
+            name=f"{account_name} - {kind} {stages[0][1].year}",
+            type=kind,
+            lead_source=rng.choice(words.LEAD_SOURCES),
+            amount=rng.randrange(30, 800) * 500,
+            close_date=(moment + timedelta(days=rng.randrange(10, 60))).date(),
+            stages=tuple(stages),
         )
+        opportunities.append(replace(opportunity, stages=_maybe_regressed(aside(opportunity.id), opportunity.stages, now)))
     return opportunities
+
+
+def _maybe_regressed(
+    rng: random.Random, stages: tuple[tuple[str, datetime], ...], now: datetime
+) -> tuple[tuple[str, datetime], ...]:
+    """Sometimes the stage goes back one or two steps for a while (a champion left, the budget
+    moved), then forward again; or stays back, if that was the latest move."""
+    open_from = [at for at in range(2, len(stages)) if stages[at][0] not in words.CLOSED_STAGES]
+    if not open_from or rng.random() >= REGRESSION_SHARE:
+        return stages
+    at = rng.choice(open_from)
+    stage, entered = stages[at]
+    ends = stages[at + 1][1] if at + 1 < len(stages) else now
+    back = (stages[at - rng.randint(1, 2)][0], entered + (ends - entered) * 0.35)
+    returned = [(stage, entered + (ends - entered) * 0.7)] if at + 1 < len(stages) else []
+    return (*stages[: at + 1], back, *returned, *stages[at + 1 :])
 
 
 def _scorecards(rng: random.Random, managers: list[User], first_day: datetime) -> list[ScorecardTemplate]:
