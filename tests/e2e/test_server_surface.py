@@ -13,7 +13,7 @@ DESIGN_TOOLS = {
     "airbyte_list_connections", "airbyte_get_connection", "airbyte_list_jobs", "airbyte_get_job",
     "airbyte_trigger_sync", "airbyte_cancel_job", "airbyte_setup_pipeline", "airbyte_sync_all",
     "gong_search_calls", "gong_get_call", "gong_get_transcript", "gong_list_users", "gong_account_activity",
-    "gong_semantic_search", "gong_rep_stats", "gong_data_status",
+    "gong_semantic_search", "gong_rep_stats", "gong_data_status", "gong_search_transcripts",
 }
 DESIGN_PROMPTS = {"call_brief", "account_review", "rep_coaching", "pipeline_health_report"}
 
