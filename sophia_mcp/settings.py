@@ -63,6 +63,8 @@ class AirbyteSettings(_Env):
     client_secret: SecretStr | None = Field(None, alias="AIRBYTE_CLIENT_SECRET")
     access_token: SecretStr | None = Field(None, alias="AIRBYTE_ACCESS_TOKEN")
     workspace_id: str | None = Field(None, alias="AIRBYTE_WORKSPACE_ID")
+    # The Configuration API (failure reasons); None: derived from api_url (see airbyte/config_api.py).
+    config_api_url: str | None = Field(None, alias="AIRBYTE_CONFIG_API_URL")
     request_timeout: float = Field(30.0, alias="SOPHIA_AIRBYTE_REQUEST_TIMEOUT", gt=0)
     # A whole call, retries included, never takes longer than this.
     deadline: float = Field(60.0, alias="SOPHIA_AIRBYTE_DEADLINE", gt=0)
@@ -153,6 +155,8 @@ class PipelineSettings(_Env):
     redis_url: SecretStr | None = Field(None, alias="SOPHIA_DEST_REDIS_URL")
     qdrant_url: str | None = Field(None, alias="SOPHIA_DEST_QDRANT_URL")
     qdrant_api_key: SecretStr | None = Field(None, alias="SOPHIA_DEST_QDRANT_API_KEY")
+    # Where Airbyte posts failure and sync-disabled notifications (e.g. a Slack incoming webhook): a secret.
+    alert_webhook_url: SecretStr | None = Field(None, alias="SOPHIA_ALERT_WEBHOOK_URL")
 
 
 class HttpSettings(_Env):

@@ -349,6 +349,15 @@ class AirbyteClient:
         body = await self.request("PATCH", f"connections/{_id(connection_id)}", json=payload)
         return _parse(Connection, body, "connection")
 
+    # ---- operating the pipeline: diagnosis, alerts ----------------------------------------------
+
+    async def get_source(self, source_id: str) -> Source:
+        return _parse(Source, await self.request("GET", f"sources/{_id(source_id)}"), "source")
+
+    async def update_workspace(self, workspace_id: str, payload: dict[str, Any]) -> Workspace:
+        body = await self.request("PATCH", f"workspaces/{_id(workspace_id)}", json=payload)
+        return _parse(Workspace, body, "workspace")
+
 
 def _clean(params: dict[str, Any] | None) -> dict[str, Any] | None:
     if params is None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -21,6 +21,8 @@ class Workspace(_ApiModel):
     workspace_id: str = Field(alias="workspaceId")
     name: str
     data_residency: str | None = Field(None, alias="dataResidency")
+    # NotificationsConfig as Airbyte returns it (webhook URLs are secrets: never shown).
+    notifications: dict[str, Any] | None = None
 
 
 class Source(_ApiModel):
@@ -37,6 +39,8 @@ class Destination(_ApiModel):
     destination_type: str = Field(alias="destinationType")
     workspace_id: str = Field(alias="workspaceId")
     created_at: int | None = Field(None, alias="createdAt")
+    # As Airbyte returns it, secrets masked; read to check a reused destination points where we expect.
+    configuration: dict[str, Any] | None = None
 
 
 class Schedule(_ApiModel):

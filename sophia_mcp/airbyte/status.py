@@ -18,15 +18,16 @@ _LOOKUP_CONCURRENCY = 8
 T = TypeVar("T")
 
 
-async def _gather(*calls: Awaitable[T]) -> list[T]:
-    """Run the calls concurrently; the first Airbyte failure is raised as itself, not in a group."""
+async def gather(*calls: Awaitable[T]) -> list[T]:
+    """Run the calls concurrently; the first failure (Airbyte's, or an id refused before sending) is raised as
+    itself, not in an exception group."""
     results: list[T | None] = [None] * len(calls)
-    failures: list[AirbyteError] = []
+    failures: list[AirbyteError | ValueError] = []
 
     async def run(index: int, call: Awaitable[T]) -> None:
         try:
             results[index] = await call
-        except AirbyteError as exc:
+        except (AirbyteError, ValueError) as exc:
             failures.append(exc)
 
     async with anyio.create_task_group() as tg:
@@ -46,7 +47,7 @@ async def last_jobs(client: AirbyteClient, connections: list[Connection]) -> dic
             page = await client.list_jobs(connection_id=connection_id, limit=1)
         return page.items[0] if page.items else None
 
-    jobs = await _gather(*(newest(c.connection_id) for c in connections))
+    jobs = await gather(*(newest(c.connection_id) for c in connections))
     return {c.connection_id: job for c, job in zip(connections, jobs, strict=True) if job is not None}
 
 
@@ -133,7 +134,7 @@ async def health_report(client: AirbyteClient, workspace_id: str | None, now: da
         report.workspace_id, report.workspace_name = await resolve_workspace(client, workspace_id)
         report.authenticated = True
         scope = [report.workspace_id]
-        sources, destinations, connections = await _gather(
+        sources, destinations, connections = await gather(
             client.all_sources(scope), client.all_destinations(scope), client.all_connections(scope)
         )
         report.sources, report.destinations, report.connections = len(sources), len(destinations), len(connections)

@@ -33,6 +33,7 @@ from sophia_mcp.transports import Transport, run
 DEMO_DATABASE = "gong_demo"
 READER_ROLE = "sophia_reader"
 SIMULATOR_URL = "http://airbyte-simulator.local/v1"
+SIMULATOR_CONFIG_URL = "http://airbyte-simulator.local/api/v1"
 DEFAULT_CALLS = 400
 
 
@@ -90,6 +91,7 @@ def build_settings(reader_url: str, data_dir: Path, sim_client_id: str, sim_clie
     return Settings(
         airbyte=AirbyteSettings(
             AIRBYTE_API_URL=SIMULATOR_URL,
+            AIRBYTE_CONFIG_API_URL=SIMULATOR_CONFIG_URL,
             AIRBYTE_CLIENT_ID=sim_client_id,
             AIRBYTE_CLIENT_SECRET=sim_client_secret,
             SOPHIA_AIRBYTE_SIMULATED=True,
@@ -112,7 +114,7 @@ async def prepare(data_dir: Path, calls: int) -> Demo:
     postgres = start_embedded_postgres(data_dir / "postgres")
     reader_url, created = await prepare_database(postgres.url, calls)
     say(f"  Postgres: embedded, database {DEMO_DATABASE} " + (f"(generated {calls} sample calls)" if created else "(reused)"))
-    simulator = seeded(half_pipeline=True, job_pending_seconds=1.0, job_running_seconds=8.0)
+    simulator = seeded(half_pipeline=True, failing_backfill=True, job_pending_seconds=1.0, job_running_seconds=8.0)
     settings = build_settings(reader_url, data_dir, simulator.client_id, simulator.client_secret)
     # No indexing here: the server answers at once and indexes its own shard in the background.
     say(f"  Qdrant: embedded (Qdrant Edge) at {data_dir / 'qdrant'}; the server indexes new calls in the background")
@@ -137,7 +139,8 @@ def instructions(transport: str, host: str, port: int) -> str:
         "Ask first:\n"
         "  1. Which of our calls last month had pricing objections, and how did the reps answer?  (gong_semantic_search)\n"
         "  2. Brief me on our latest call with the biggest account.  (gong_search_calls, gong_get_call)\n"
-        "  3. Is the Gong pipeline healthy? Set it up if it is not.  (pipeline_health_report, airbyte_setup_pipeline)"
+        "  3. Is the Gong pipeline healthy? Set it up if it is not.  (pipeline_health_report, airbyte_setup_pipeline)\n"
+        "  4. Why is the Gong transcripts sync failing, and what should I do?  (airbyte_diagnose_connection)"
     )
 
 

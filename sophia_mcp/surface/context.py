@@ -16,6 +16,7 @@ import httpx
 from mcp.server.mcpserver import Context
 
 from sophia_mcp.airbyte.client import AirbyteClient
+from sophia_mcp.airbyte.config_api import ConfigApiClient
 from sophia_mcp.errors import NotConfiguredError
 from sophia_mcp.gong.repository import GongRepository
 from sophia_mcp.postgres.readonly import ReadOnlyPool
@@ -28,6 +29,7 @@ from sophia_mcp.settings import Settings
 class AppContext:
     settings: Settings
     _airbyte: AirbyteClient | None = None
+    _airbyte_config: ConfigApiClient | None = None
     _gong: GongRepository | None = None
     _search: SemanticSearch | None = None
     _search_lock: anyio.Lock = field(default_factory=anyio.Lock)
@@ -40,6 +42,14 @@ class AppContext:
                 "AIRBYTE_ACCESS_TOKEN), and AIRBYTE_API_URL for a self-managed Airbyte, then restart the server."
             )
         return self._airbyte
+
+    @property
+    def airbyte_config(self) -> ConfigApiClient:
+        """Airbyte's Configuration API (failure reasons), on the same credentials as `airbyte`."""
+        self.airbyte  # noqa: B018 - when Airbyte is not configured, says what to set
+        if self._airbyte_config is None:
+            raise NotConfiguredError("Airbyte's Configuration API client was not opened with the server.")
+        return self._airbyte_config
 
     @property
     def gong(self) -> GongRepository:
@@ -79,6 +89,7 @@ async def open_app(
     try:
         if settings.airbyte.configured:
             app._airbyte = AirbyteClient(settings.airbyte, transport=airbyte_transport)
+            app._airbyte_config = ConfigApiClient(settings.airbyte, app._airbyte.auth, transport=airbyte_transport)
         if settings.postgres.url is not None:
             pool = ReadOnlyPool.from_settings(settings.postgres)
             await pool.open()
@@ -101,5 +112,7 @@ async def open_app(
             await app._search.store.aclose()
         if pool is not None:
             await pool.close()
+        if app._airbyte_config is not None:
+            await app._airbyte_config.aclose()
         if app._airbyte is not None:
             await app._airbyte.aclose()

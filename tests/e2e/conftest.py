@@ -20,6 +20,7 @@ from sophia_mcp.settings import AirbyteSettings, Settings
 
 REPO = Path(__file__).resolve().parents[2]
 SIM_URL = "http://airbyte.test/v1"
+SIM_CONFIG_URL = "http://airbyte.test/api/v1"
 
 
 def tool_json(result) -> dict:
@@ -36,6 +37,7 @@ def error_text(result) -> str:
 def airbyte_settings(sim: Simulator, **overrides) -> AirbyteSettings:
     values = {
         "AIRBYTE_API_URL": SIM_URL,
+        "AIRBYTE_CONFIG_API_URL": SIM_CONFIG_URL,
         "AIRBYTE_CLIENT_ID": sim.client_id,
         "AIRBYTE_CLIENT_SECRET": sim.client_secret,
         "SOPHIA_AIRBYTE_POLL_INTERVAL": 0.05,

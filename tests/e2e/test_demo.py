@@ -44,6 +44,13 @@ async def test_demo_first_start_answers_every_kind_of_question(server_tmp: Path)
             await anyio.sleep(0.5)
             found = tool_json(await client.call_tool("gong_semantic_search", question))
         assert found["calls"] and found["mode"] == "hybrid"
+        # The demo's one failing connection, and a diagnosis that says what to do about it.
+        (failing,) = tool_json(await client.call_tool("airbyte_health", {}))["failing"]
+        diagnosis = tool_json(
+            await client.call_tool("airbyte_diagnose_connection", {"connection_id": failing["connection_id"]})
+        )
+        assert diagnosis["failures"][0]["stream"] == "callTranscripts"
+        assert "credentials were rejected" in diagnosis["next_step"]
         plan = tool_json(await client.call_tool("airbyte_setup_pipeline", {"apply": True}))
         assert plan["changes"] >= 1 and "simulator" in plan["note"]
         synced = tool_json(await client.call_tool("airbyte_sync_all", {}))

@@ -12,6 +12,7 @@ DESIGN_TOOLS = {
     "airbyte_health", "airbyte_list_workspaces", "airbyte_list_sources", "airbyte_list_destinations",
     "airbyte_list_connections", "airbyte_get_connection", "airbyte_list_jobs", "airbyte_get_job",
     "airbyte_trigger_sync", "airbyte_cancel_job", "airbyte_setup_pipeline", "airbyte_sync_all",
+    "airbyte_diagnose_connection", "airbyte_update_connection", "airbyte_reset_connection",
     "gong_search_calls", "gong_get_call", "gong_get_transcript", "gong_list_users", "gong_account_activity",
     "gong_semantic_search", "gong_rep_stats", "gong_data_status", "gong_search_transcripts",
 }

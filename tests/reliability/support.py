@@ -21,7 +21,7 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp_types import CallToolResult, Tool
 
-from sophia_mcp.sample.airbyte_sim import Simulator, create_app, seeded
+from sophia_mcp.sample.airbyte_sim import Simulator, config_api_url, create_app, seeded
 from sophia_mcp.sample.airbyte_sim.seed import (
     FAILING_CONNECTION_ID,
     GONG_POSTGRES_CONNECTION_ID,
@@ -77,6 +77,7 @@ def reliability_settings(sim: Simulator, *, api_url: str = SIM_URL, **airbyte: A
     against real backends, pass `postgres=` / `qdrant=` / `embedding=` settings to `Settings` here."""
     values: dict[str, Any] = {
         "AIRBYTE_API_URL": api_url,
+        "AIRBYTE_CONFIG_API_URL": config_api_url(api_url),
         "AIRBYTE_CLIENT_ID": sim.client_id,
         "AIRBYTE_CLIENT_SECRET": sim.client_secret,
         "SOPHIA_AIRBYTE_POLL_INTERVAL": 0.05,

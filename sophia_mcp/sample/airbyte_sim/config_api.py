@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
+from urllib.parse import urlsplit
 
 import anyio
 from starlette.requests import Request
@@ -21,6 +22,12 @@ from sophia_mcp.sample.airbyte_sim.state import Simulator
 
 CONFIG_API_ROOT = "/api"
 REFUSALS = {401: "Unauthorized", 403: "Forbidden: this application may not use the Configuration API", 404: "Not Found"}
+
+
+def config_api_url(public_url: str) -> str:
+    """The simulator's Configuration API root, given the public API URL it serves (same host, `/api/v1`)."""
+    parts = urlsplit(public_url)
+    return f"{parts.scheme}://{parts.netloc}{CONFIG_API_ROOT}/v1"
 
 
 def _invalid(message: str, property_path: str) -> JSONResponse:

@@ -9,6 +9,8 @@ from pydantic import BaseModel, Field
 
 from sophia_mcp.airbyte.models import Connection, Job
 from sophia_mcp.airbyte.status import HealthReport, health_report, last_jobs
+from sophia_mcp.airbyte.control import update_connection
+from sophia_mcp.airbyte.diagnosis import Diagnosis, JobFailures, diagnose, job_with_failures
 from sophia_mcp.airbyte.jobs import cancel_job, trigger_job
 from sophia_mcp.surface.context import AppContext, app_context
 from sophia_mcp.surface.tools.shaping import add_tools, compact, cursor_from_offset, offset_from_cursor, tool_errors
@@ -134,6 +136,25 @@ class JobList(BaseModel):
 class JobResult(BaseModel):
     job: JobRow
     message: str | None = None
+    note: str | None = None
+
+
+class JobDetail(JobFailures):
+    job: JobRow
+    note: str | None = None
+
+
+class DiagnosisResult(Diagnosis):
+    note: str | None = None
+
+
+class ConnectionUpdate(BaseModel):
+    id: str
+    name: str
+    status: str
+    schedule: str
+    changed: list[str]
+    message: str
     note: str | None = None
 
 
@@ -297,11 +318,12 @@ async def airbyte_list_jobs(
 
 
 @tool_errors
-async def airbyte_get_job(ctx: Context, job_id: JobId) -> Annotated[CallToolResult, JobResult]:
-    """One job: type, status, start, last update, duration, rows and bytes synced."""
+async def airbyte_get_job(ctx: Context, job_id: JobId) -> Annotated[CallToolResult, JobDetail]:
+    """One job: type, status, start, last update, duration, rows and bytes synced. For a failed or incomplete
+    job, each attempt's failures too (stream, origin, type, message, retryable), from Airbyte's Configuration API."""
     app = app_context(ctx)
-    job = await app.airbyte.get_job(job_id)
-    return compact(JobResult(job=JobRow.of(job), note=_note(app)))
+    job, failures = await job_with_failures(app.airbyte, app.airbyte_config, job_id)
+    return compact(JobDetail(job=JobRow.of(job), **failures.model_dump(), note=_note(app)))
 
 
 @tool_errors
@@ -349,7 +371,82 @@ async def airbyte_cancel_job(ctx: Context, job_id: JobId) -> Annotated[CallToolR
     return compact(JobResult(job=JobRow.of(outcome.job), message=outcome.message, note=_note(app)))
 
 
+@tool_errors
+async def airbyte_diagnose_connection(ctx: Context, connection_id: ConnectionId) -> Annotated[CallToolResult, DiagnosisResult]:
+    """Why a connection fails and what to do, in one call: recent jobs, the current failure streak (since when,
+    how many), each distinct failure with its stream, origin, type, message and whether a retry helps (from
+    Airbyte's Configuration API), whether it is late for its schedule, and one plain next step."""
+    app = app_context(ctx)
+    diagnosis = await diagnose(app.airbyte, app.airbyte_config, connection_id)
+    return compact(DiagnosisResult(**diagnosis.model_dump(), note=_note(app)))
+
+
+@tool_errors
+async def airbyte_update_connection(
+    ctx: Context,
+    connection_id: ConnectionId,
+    status: Annotated[
+        Literal["active", "inactive"] | None, Field(description="inactive pauses the connection; active resumes it.")
+    ] = None,
+    schedule: Annotated[
+        str | None,
+        Field(
+            max_length=120,
+            description="`manual`, or a Quartz cron expression in UTC, seconds first: `0 0 */6 * * ?` every six "
+            "hours, `0 0 9 ? * MON-FRI` weekdays at 09:00.",
+        ),
+    ] = None,
+    name: Annotated[str | None, Field(min_length=1, max_length=200, description="A new name.")] = None,
+) -> Annotated[CallToolResult, ConnectionUpdate]:
+    """Pause or resume a connection (status), change its schedule (Quartz cron or manual) or rename it. Checks the
+    cron before sending, sends only what differs from the connection now, and answers with the connection as it is."""
+    app = app_context(ctx)
+    change = await update_connection(app.airbyte, connection_id, status=status, schedule=schedule, name=name)
+    connection = change.connection
+    message = "Changed " + "; ".join(change.changes) + "." if change.changes else "Nothing to change: it already was so."
+    return compact(
+        ConnectionUpdate(
+            id=connection.connection_id,
+            name=connection.name,
+            status=connection.status,
+            schedule=schedule_text(connection),
+            changed=change.changes,
+            message=message,
+            note=_note(app),
+        )
+    )
+
+
+@tool_errors
+async def airbyte_reset_connection(
+    ctx: Context,
+    connection_id: ConnectionId,
+    job_type: Annotated[
+        Literal["refresh", "clear", "reset"],
+        Field(
+            description="refresh: re-sync every stream from the start (keeps data until replaced); clear: delete the "
+            "synced data from the destination; reset: clear, then sync again."
+        ),
+    ],
+) -> Annotated[CallToolResult, TriggerResult]:
+    """Re-sync from scratch or delete a connection's data in its destination (refresh, clear or reset). Rewrites or
+    deletes destination data. If the connection already has a job running, that job is returned and none is started."""
+    app = app_context(ctx)
+    outcome = await trigger_job(app.airbyte, connection_id, job_type)
+    return compact(
+        TriggerResult(
+            job=JobRow.of(outcome.job),
+            started_new=outcome.started_new,
+            finished=outcome.finished,
+            message=outcome.message,
+            note=_note(app),
+        )
+    )
+
+
 WRITE = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True)
+# Setting a status, schedule or name twice leaves the same connection: idempotent, and nothing is deleted.
+UPDATE = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=True)
 DESTRUCTIVE = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=True)
 
 
@@ -365,8 +462,10 @@ def register(server: MCPServer[AppContext]) -> None:
             airbyte_get_connection,
             airbyte_list_jobs,
             airbyte_get_job,
+            airbyte_diagnose_connection,
         ),
         READ,
     )
     add_tools(server, (airbyte_trigger_sync,), WRITE)
-    add_tools(server, (airbyte_cancel_job,), DESTRUCTIVE)
+    add_tools(server, (airbyte_update_connection,), UPDATE)
+    add_tools(server, (airbyte_cancel_job, airbyte_reset_connection), DESTRUCTIVE)
