@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import SplitResult, parse_qs, unquote, urlsplit
 
+from sophia_mcp.airbyte.models import Destination
 from sophia_mcp.settings import EmbeddingSettings, PipelineSettings, PostgresSettings, QdrantSettings
 
 SECRET_KEYS = frozenset(
@@ -218,3 +219,33 @@ def _built(name: str, destination_type: str, streams: tuple[str, ...] | None, bu
     except ValueError as exc:
         return PipelineDestination(name=name, destination_type=destination_type, problem=str(exc), streams=streams)
     return PipelineDestination(name=name, destination_type=destination_type, config=config, streams=streams)
+
+
+# Where a destination writes, per type: what must match for the pipeline to reuse one found by name.
+WHERE_IT_WRITES: dict[str, tuple[tuple[str, ...], ...]] = {
+    "postgres": (("host",), ("port",), ("database",), ("schema",)),
+    "redis": (("host",), ("port",)),
+    "qdrant": (("indexing", "url"), ("indexing", "collection")),
+}
+
+
+def reuse_conflict(existing: Destination, want: PipelineDestination) -> str | None:
+    """How a destination found by name writes elsewhere than the settings say, or None when it matches (or
+    cannot be compared: no configuration from the settings, or none from Airbyte)."""
+    if want.config is None or existing.configuration is None:
+        return None
+    differences = []
+    for path in WHERE_IT_WRITES.get(want.destination_type, ()):
+        have, expected = _at(existing.configuration, path), _at(want.config.configuration, path)
+        if expected is not None and str(have).strip().lower() != str(expected).strip().lower():
+            differences.append(f"{'.'.join(path)} {have if have is not None else '(none)'} (settings: {expected})")
+    if not differences:
+        return None
+    return "writes elsewhere than the settings say: " + ", ".join(differences)
+
+
+def _at(configuration: dict[str, Any], path: tuple[str, ...]) -> Any:
+    value: Any = configuration
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value

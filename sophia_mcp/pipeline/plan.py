@@ -19,7 +19,8 @@ from sophia_mcp.airbyte.errors import AirbyteError
 from sophia_mcp.airbyte.quartz import CronError, QuartzCron
 from sophia_mcp.airbyte.models import Connection, Destination, Source, StreamProperties
 from sophia_mcp.airbyte.status import resolve_workspace
-from sophia_mcp.pipeline.destinations import PipelineDestination, pipeline_destinations, redacted
+from sophia_mcp.pipeline.alerts import WEBHOOK_SETTING, alert_changes, wanted_notifications, webhook_problem
+from sophia_mcp.pipeline.destinations import PipelineDestination, pipeline_destinations, redacted, reuse_conflict
 from sophia_mcp.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -37,8 +38,9 @@ DEFAULT_MODE_PREFERENCE = (INCREMENTAL, INCREMENTAL_DEDUPED, FULL_REFRESH, FULL_
 
 
 class PlannedStep(BaseModel):
-    action: Literal["create", "update", "keep", "blocked"]
-    kind: Literal["destination", "connection"]
+    # conflict: something by the expected name exists but is not what the settings describe; apply refuses.
+    action: Literal["create", "update", "keep", "blocked", "conflict"]
+    kind: Literal["destination", "connection", "notifications"]
     name: str
     id: str | None = None
     details: list[str] = []
@@ -109,6 +111,14 @@ def _by_name(items: list[Any]) -> dict[str, list[Any]]:
     return grouped
 
 
+def _any_conflict(wanted: list[PipelineDestination], destinations: dict[str, list[Destination]]) -> bool:
+    for want in wanted:
+        found = destinations.get(want.name, [])
+        if len(found) == 1 and found[0].destination_type == want.destination_type and reuse_conflict(found[0], want):
+            return True
+    return False
+
+
 def _stream_changes(existing: Connection, streams: list[dict[str, Any]]) -> list[str]:
     have = {s.name: s.sync_mode for s in existing.configurations.streams}
     wanted = {s["name"] for s in streams}
@@ -140,6 +150,8 @@ class PipelinePlanner:
         return None
 
     async def plan(self, apply: bool = False) -> PipelinePlan:
+        """The plan; with `apply`, carried out, unless a destination to reuse conflicts with the settings (then
+        nothing at all is changed)."""
         workspace_id, _ = await resolve_workspace(self.client, self.settings.airbyte.workspace_id)
         wanted = pipeline_destinations(
             self.settings.pipeline, self.settings.postgres, self.settings.embedding, self.settings.qdrant
@@ -168,6 +180,10 @@ class PipelinePlanner:
             apply = False
         destinations = _by_name(all_destinations)
         connections = _by_name(all_connections)
+        if apply and _any_conflict(wanted, destinations):
+            apply = False
+            plan.problems.append("Nothing was applied: resolve the destination conflict first, then apply again.")
+        await self._alerts_step(plan, apply)
         for want in wanted:
             destination, will_exist = await self._destination_step(plan, want, destinations.get(want.name, []), apply)
             await self._connection_step(
@@ -199,6 +215,18 @@ class PipelinePlanner:
                     f"not {want.destination_type}: rename it so the pipeline can create its own."
                 )
                 return blocked(f"exists as a {found.destination_type} destination")
+            conflict = reuse_conflict(found, want)
+            if conflict:
+                plan.problems.append(
+                    f"The destination {name!r} ({found.destination_id}) {conflict}: the pipeline would land Gong data "
+                    "somewhere else than the server reads. Fix that destination in Airbyte, or rename it so the pipeline "
+                    "creates its own."
+                )
+                plan.steps.append(
+                    PlannedStep(action="conflict", kind="destination", name=name, id=found.destination_id,
+                                details=[conflict])
+                )
+                return None, False
             plan.steps.append(PlannedStep(action="keep", kind="destination", name=name, id=found.destination_id))
             return found, True
         if want.config is None:
@@ -311,6 +339,33 @@ class PipelinePlanner:
             await self._applying(step, self.client.update_connection(current.connection_id, patch))
             logger.info("updated connection %r (%s)", name, current.connection_id)
         return None
+
+    async def _alerts_step(self, plan: PipelinePlan, apply: bool) -> None:
+        """Failure and sync-disabled notifications to SOPHIA_ALERT_WEBHOOK_URL, when it is set."""
+        secret = self.settings.pipeline.alert_webhook_url
+        if secret is None:
+            return
+        url = secret.get_secret_value().strip()
+        name = "workspace alerts"
+        problem = webhook_problem(url)
+        if problem:
+            plan.problems.append(f"{problem}: alerts are not planned.")
+            plan.steps.append(PlannedStep(action="blocked", kind="notifications", name=name, details=[problem]))
+            return
+        workspace = await self.client.get_workspace(plan.workspace_id)
+        changes = alert_changes(workspace.notifications, url)
+        if not changes:
+            plan.steps.append(PlannedStep(
+                action="keep", kind="notifications", name=name, id=plan.workspace_id,
+                details=[f"failure and syncDisabled notifications post to the alert webhook ({WEBHOOK_SETTING})"],
+            ))
+            return
+        step = PlannedStep(action="update", kind="notifications", name=name, id=plan.workspace_id, details=changes)
+        plan.steps.append(step)
+        if apply:
+            payload = {"notifications": wanted_notifications(workspace.notifications, url)}
+            await self._applying(step, self.client.update_workspace(plan.workspace_id, payload))
+            logger.info("set the workspace's alert notifications (%s)", plan.workspace_id)
 
     def _check_prefix(self, plan: PipelinePlan, want: PipelineDestination, current: Connection) -> None:
         """A Postgres connection writing other table names than the server reads: say so, never change it

@@ -34,6 +34,12 @@ CALLS = [
     ("GET", "/workspaces", {"params": {"limit": 101}}, 400),
     ("GET", f"/workspaces/{WORKSPACE_ID}", {}, 200),
     ("GET", f"/workspaces/{MISSING}", {}, 404),
+    ("PATCH", f"/workspaces/{WORKSPACE_ID}", {"json": {"notifications": {
+        "failure": {"email": {"enabled": True}, "webhook": {"enabled": True, "url": "https://hooks.example.test/T1"}},
+        "syncDisabled": {"webhook": {"enabled": True, "url": "https://hooks.example.test/T1"}}}}}, 200),
+    ("PATCH", f"/workspaces/{WORKSPACE_ID}", {"json": {"notifications": {"onFire": {}}}}, 400),
+    ("PATCH", f"/workspaces/{WORKSPACE_ID}", {"json": {"notifications": {"failure": {"webhook": {"enabled": True}}}}}, 400),
+    ("PATCH", f"/workspaces/{MISSING}", {"json": {"name": "x"}}, 404),
     ("GET", "/sources", {"params": {"workspaceIds": WORKSPACE_ID, "limit": 1, "offset": 0}}, 200),
     ("GET", "/sources", {"params": {"limit": 0}}, 400),
     ("GET", f"/sources/{GONG_SOURCE_ID}", {}, 200),

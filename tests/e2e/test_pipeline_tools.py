@@ -186,3 +186,16 @@ async def test_sync_all_then_setup_on_a_half_pipeline(half_sim: Simulator, half_
     tool_json(await half_client.call_tool("airbyte_setup_pipeline", {"apply": True}))
     result = tool_json(await half_client.call_tool("airbyte_sync_all", {}))
     assert result["started"] == 1 and [c["name"] for c in result["connections"]] == ["Gong → Postgres"]
+
+
+async def test_setup_pipeline_sets_alerts_and_never_shows_the_webhook(half_sim: Simulator):
+    webhook = "https://hooks.slack.example/services/T0/B0/s3cretWebhookToken"
+    async with served(half_sim, SOPHIA_ALERT_WEBHOOK_URL=webhook) as client:
+        results = [await client.call_tool("airbyte_setup_pipeline", {"apply": apply}) for apply in (False, True, True)]
+    plan, applied, again = (tool_json(result) for result in results)
+    kinds = {(s["kind"], s["action"]) for s in plan["steps"]}
+    assert ("notifications", "update") in kinds and applied["applied"] is True
+    assert ("notifications", "keep") in {(s["kind"], s["action"]) for s in again["steps"]}
+    assert half_sim.workspaces[WORKSPACE_ID].notifications["failure"]["webhook"]["url"] == webhook
+    for result in results:
+        assert "s3cretWebhookToken" not in result.content[0].text and "hooks.slack" not in result.content[0].text

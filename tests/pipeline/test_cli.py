@@ -11,7 +11,8 @@ import pytest
 from sophia_mcp.sample.airbyte_sim import Simulator
 from tests.pipeline.conftest import fast_sim, writes
 
-POSTGRES_URL = "postgresql://airbyte_writer:cl1-s3cret@db.example.test/sophia"
+# Where the seeded "Sophia Postgres" writes: the pipeline reuses it.
+POSTGRES_URL = "postgresql://airbyte_writer:cl1-s3cret@localhost:5432/sophia"
 
 
 @pytest.fixture

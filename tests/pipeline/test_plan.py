@@ -36,6 +36,8 @@ EXPECTED_MODES = {
 # A writer password with characters that must be percent-encoded in a URL.
 PASSWORD = "wr1ter/Pa55@sophia"
 POSTGRES_URL = "postgresql://airbyte_writer:wr1ter%2FPa55%40sophia@db.example.test:6543/sophia?sslmode=require"
+# Where the seeded "Sophia Postgres" writes (host, port, database; schema public).
+SEEDED_POSTGRES_URL = "postgresql://airbyte:an0ther-pw@localhost:5432/sophia"
 
 
 def step_map(plan: PipelinePlan) -> dict[tuple[str, str], str]:
@@ -243,11 +245,34 @@ async def test_an_empty_workspace_gets_destination_and_connection_in_one_apply(c
 
 async def test_an_existing_destination_is_kept_and_its_credentials_not_sent_again():
     sim = fast_sim(half_pipeline=True)
-    async with planner(sim, pipeline={"SOPHIA_DEST_POSTGRES_URL": POSTGRES_URL}) as p:
+    async with planner(sim, pipeline={"SOPHIA_DEST_POSTGRES_URL": SEEDED_POSTGRES_URL}) as p:
         plan = await p.plan(apply=True)
     assert [s.action for s in plan.steps] == ["keep", "create"]
     assert writes(sim) == {("POST", "/connections"): 1}
     assert sim.destinations[POSTGRES_DESTINATION_ID].configuration["password"] == POSTGRES_CONFIGURATION["password"]
+
+
+@pytest.mark.parametrize(
+    ("url", "settings", "difference"),
+    [
+        (POSTGRES_URL, {}, "host localhost (settings: db.example.test)"),
+        ("postgresql://airbyte:pw@localhost:5432/other_db", {}, "database sophia (settings: other_db)"),
+        ("postgresql://airbyte:pw@localhost:5432/sophia", {"SOPHIA_GONG_SCHEMA": "gong"}, "schema public (settings: gong)"),
+    ],
+    ids=["other-host", "other-database", "other-schema"],
+)
+async def test_a_destination_writing_elsewhere_is_a_conflict_that_apply_refuses(url, settings, difference):
+    sim = fast_sim(half_pipeline=True)
+    async with planner(sim, pipeline={"SOPHIA_DEST_POSTGRES_URL": url}, postgres=settings) as p:
+        plan = await p.plan()
+        applied = await p.plan(apply=True)
+    for shown in (plan, applied):
+        assert [(s.action, s.kind) for s in shown.steps] == [("conflict", "destination"), ("blocked", "connection")]
+        assert difference in shown.steps[0].details[0]
+        assert any("writes elsewhere" in problem and POSTGRES_DESTINATION_ID in problem for problem in shown.problems)
+        assert "pw" not in render_plan(shown) and "wr1ter" not in render_plan(shown)
+    assert not applied.applied and any(problem.startswith("Nothing was applied") for problem in applied.problems)
+    assert writes(sim) == {}
 
 
 async def test_without_the_postgres_url_a_missing_destination_blocks_the_pipeline():
@@ -313,7 +338,7 @@ async def test_a_connection_writing_another_prefix_is_reported_not_changed():
 
 async def test_redis_when_configured_updates_the_seeded_manual_connection():
     sim = fast_sim()
-    async with planner(sim, pipeline={"SOPHIA_DEST_REDIS_URL": "redis://default:r3dis-pw@cache.example.com:6380"}) as p:
+    async with planner(sim, pipeline={"SOPHIA_DEST_REDIS_URL": "redis://default:r3dis-pw@localhost:6379"}) as p:
         plan = await p.plan(apply=True)
     assert step_map(plan) == {
         ("destination", "Sophia Postgres"): "keep",

@@ -49,12 +49,14 @@ DEST_QDRANT_KEY = "dqk-4Vj7Ym2Ga9PeG"
 READER_POSTGRES_PASSWORD = "rpg-9Cw3Ux6Zb2H"
 QDRANT_KEY = "qak-1Fs5Ld8Rn7XoM"
 EMBEDDING_KEY = "emb-7Ta4Jh9Wm3QcZ"
+ALERT_WEBHOOK_TOKEN = "awh-5Qn8Vd2Ks6TzB"
 SECRETS = {
     "AIRBYTE_CLIENT_SECRET": CLIENT_SECRET, "a wrong AIRBYTE_CLIENT_SECRET": WRONG_CLIENT_SECRET,
     "AIRBYTE_ACCESS_TOKEN": ACCESS_TOKEN, "SOPHIA_HTTP_TOKEN": HTTP_TOKEN,
     "SOPHIA_DEST_POSTGRES_URL password": DEST_POSTGRES_PASSWORD, "SOPHIA_DEST_REDIS_URL password": DEST_REDIS_PASSWORD,
     "SOPHIA_DEST_QDRANT_API_KEY": DEST_QDRANT_KEY, "SOPHIA_POSTGRES_URL password": READER_POSTGRES_PASSWORD,
     "QDRANT_API_KEY": QDRANT_KEY, "SOPHIA_EMBEDDING_API_KEY": EMBEDDING_KEY,
+    "SOPHIA_ALERT_WEBHOOK_URL token": ALERT_WEBHOOK_TOKEN,
 }
 FAULT_TOOLS = ("airbyte_health", "airbyte_list_connections", "airbyte_trigger_sync", "airbyte_setup_pipeline")
 LOGGERS = ("", "sophia_mcp", "mcp", "httpx", "httpcore", "asyncpg", "uvicorn", "qdrant_client")
@@ -78,10 +80,12 @@ def secret_environment(api_url: str, **overrides: str) -> dict[str, str]:
         "SOPHIA_EMBEDDING_PROVIDER": "openai",
         "SOPHIA_EMBEDDING_URL": f"http://127.0.0.1:{closed}/v1",
         "SOPHIA_EMBEDDING_API_KEY": EMBEDDING_KEY,
-        "SOPHIA_DEST_POSTGRES_URL": f"postgresql://airbyte_writer:{DEST_POSTGRES_PASSWORD}@db.example.test:5432/sophia?sslmode=require",
-        "SOPHIA_DEST_REDIS_URL": f"redis://default:{DEST_REDIS_PASSWORD}@cache.example.com:6379",
+        # Where the seeded destinations write, so the pipeline reuses them (and creates Qdrant's).
+        "SOPHIA_DEST_POSTGRES_URL": f"postgresql://airbyte_writer:{DEST_POSTGRES_PASSWORD}@localhost:5432/sophia?sslmode=require",
+        "SOPHIA_DEST_REDIS_URL": f"redis://default:{DEST_REDIS_PASSWORD}@localhost:6379",
         "SOPHIA_DEST_QDRANT_URL": "https://qdrant.example.com",
         "SOPHIA_DEST_QDRANT_API_KEY": DEST_QDRANT_KEY,
+        "SOPHIA_ALERT_WEBHOOK_URL": f"https://hooks.slack.example/services/T0/B0/{ALERT_WEBHOOK_TOKEN}",
         **overrides,
     }
 
@@ -196,6 +200,7 @@ async def test_in_process_outputs_and_debug_logs_hold_no_secret(
     async with served(airbyte_sim, settings) as client:
         outputs = await exercise(client, airbyte_sim)
     assert airbyte_sim.requests["POST", "/destinations"] >= 1, "the pipeline apply never sent its credentials"
+    assert airbyte_sim.requests["PATCH", "/workspaces/{workspaceId}"] >= 1, "the alert webhook was never sent"
     assert_no_secret("tool, resource and prompt answers", "\n".join(outputs))
     assert_no_secret("DEBUG logs", logged_text(caplog))
     assert len(caplog.records) > 10, "nothing was logged: the DEBUG capture is not working"

@@ -37,6 +37,11 @@ async def get_workspace(sim: Simulator, request: Request) -> Response:
     return JSONResponse(sim.workspace(request.path_params["workspaceId"]).to_api())
 
 
+async def patch_workspace(sim: Simulator, request: Request) -> Response:
+    body = await parsing.json_object(request)
+    return JSONResponse(sim.update_workspace(request.path_params["workspaceId"], body).to_api())
+
+
 async def list_sources(sim: Simulator, request: Request) -> Response:
     rows = [s.to_api() for s in sim.list_sources(parsing.id_list(request, "workspaceIds"))]
     return JSONResponse(paginated(request, rows, sim.next_host))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,17 +19,22 @@ def masked(configuration: Any) -> Any:
     return configuration
 
 
+def default_notifications() -> dict[str, Any]:
+    return {"failure": {"email": {"enabled": True}}, "success": {"email": {"enabled": False}}}
+
+
 @dataclass
 class Workspace:
     workspace_id: str
     name: str
+    notifications: dict[str, Any] = field(default_factory=default_notifications)
 
     def to_api(self) -> dict[str, Any]:
         return {
             "workspaceId": self.workspace_id,
             "name": self.name,
             "dataResidency": "auto",
-            "notifications": {"failure": {"email": {"enabled": True}}, "success": {"email": {"enabled": False}}},
+            "notifications": copy.deepcopy(self.notifications),
         }
 
 

@@ -25,6 +25,7 @@ OPERATIONS: list[tuple[str, str, Handler, bool]] = [
     ("POST", "/applications/token", endpoints.create_token, False),
     ("GET", "/workspaces", endpoints.list_workspaces, True),
     ("GET", "/workspaces/{workspaceId}", endpoints.get_workspace, True),
+    ("PATCH", "/workspaces/{workspaceId}", endpoints.patch_workspace, True),
     ("GET", "/sources", endpoints.list_sources, True),
     ("GET", "/sources/{sourceId}", endpoints.get_source, True),
     ("GET", "/destinations", endpoints.list_destinations, True),

@@ -24,6 +24,7 @@ from sophia_mcp.sample.airbyte_sim.catalog import (
 from sophia_mcp.sample.airbyte_sim.connections import configured_streams, schedule_of, simple_settings
 from sophia_mcp.sample.airbyte_sim.failures import GONG_RATE_LIMITED, Failure
 from sophia_mcp.sample.airbyte_sim.faults import FaultPlan
+from sophia_mcp.sample.airbyte_sim.notifications import checked_notifications
 from sophia_mcp.sample.airbyte_sim.jobs import Job
 from sophia_mcp.sample.airbyte_sim.parsing import optional_field, required_field
 from sophia_mcp.sample.airbyte_sim.records import SECRET_MASK, Connection, Destination, Source, Workspace
@@ -161,6 +162,16 @@ class Simulator:
     def add_workspace(self, name: str, workspace_id: str | None = None) -> Workspace:
         workspace = Workspace(workspace_id or str(uuid.uuid4()), name)
         self.workspaces[workspace.workspace_id] = workspace
+        return workspace
+
+    def update_workspace(self, workspace_id: str, body: dict[str, Any]) -> Workspace:
+        """PATCH: `name` and `notifications` (NotificationsConfig), each checked before anything changes."""
+        workspace = self.workspace(workspace_id)
+        name = optional_field(body, "name", str, workspace.name)
+        notifications = workspace.notifications
+        if "notifications" in body:
+            notifications = checked_notifications(body["notifications"])
+        workspace.name, workspace.notifications = name, notifications
         return workspace
 
     def add_source(self, name: str, source_type: str, workspace_id: str, configuration: dict[str, Any],
