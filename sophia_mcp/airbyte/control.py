@@ -16,6 +16,12 @@ class ConnectionChange:
     # What the PATCH changed, e.g. "status: active → inactive"; empty when nothing differed (nothing sent).
     changes: list[str] = field(default_factory=list)
 
+    @property
+    def message(self) -> str:
+        if not self.changes:
+            return "Nothing to change: the connection already was so (nothing was sent)."
+        return "Changed " + "; ".join(self.changes) + "."
+
 
 def schedule_request(schedule: str) -> dict[str, str]:
     """`manual`, or a Quartz cron expression checked as Airbyte checks it; a ValueError names the field."""

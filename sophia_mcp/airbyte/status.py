@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from sophia_mcp.airbyte.client import AirbyteClient, truncation_note
 from sophia_mcp.airbyte.errors import AirbyteError
-from sophia_mcp.airbyte.models import Connection, Job
+from sophia_mcp.airbyte.models import Connection, Job, Page
 from sophia_mcp.airbyte.schedule import overdue
 
 _LOOKUP_CONCURRENCY = 8
@@ -49,6 +49,24 @@ async def last_jobs(client: AirbyteClient, connections: list[Connection]) -> dic
 
     jobs = await gather(*(newest(c.connection_id) for c in connections))
     return {c.connection_id: job for c, job in zip(connections, jobs, strict=True) if job is not None}
+
+
+async def connections_with_last_jobs(
+    client: AirbyteClient, workspace_ids: list[str] | None, limit: int, offset: int
+) -> tuple[Page[Connection], dict[str, Job]]:
+    """One page of connections, with the newest job of each."""
+    page = await client.list_connections(workspace_ids, limit=limit, offset=offset)
+    return page, await last_jobs(client, page.items)
+
+
+async def connection_with_jobs(client: AirbyteClient, connection_id: str, recent: int) -> tuple[Connection, list[Job]]:
+    """The connection and its `recent` newest jobs, asked for at once."""
+    if not recent:
+        return await client.get_connection(connection_id), []
+    connection, page = await gather(
+        client.get_connection(connection_id), client.list_jobs(connection_id=connection_id, limit=recent)
+    )
+    return connection, page.items
 
 
 def parse_time(value: str | None) -> datetime | None:
@@ -151,7 +169,7 @@ async def health_report(client: AirbyteClient, workspace_id: str | None, now: da
                 ConnectionProblem(
                     connection_id=connection.connection_id,
                     name=connection.name,
-                    problem=f"last {job.job_type} job {job.job_id} failed",
+                    problem=f"last {job.job_type} job {job.job_id} failed; airbyte_diagnose_connection says why",
                     last_job_id=job.job_id,
                 )
             )

@@ -8,10 +8,10 @@ from mcp_types import CallToolResult, ToolAnnotations
 from pydantic import BaseModel, Field
 
 from sophia_mcp.airbyte.models import Connection, Job
-from sophia_mcp.airbyte.status import HealthReport, health_report, last_jobs
+from sophia_mcp.airbyte.status import HealthReport, connection_with_jobs, connections_with_last_jobs, health_report
 from sophia_mcp.airbyte.control import update_connection
 from sophia_mcp.airbyte.diagnosis import Diagnosis, JobFailures, diagnose, job_with_failures
-from sophia_mcp.airbyte.jobs import cancel_job, trigger_job
+from sophia_mcp.airbyte.jobs import TriggerOutcome, cancel_job, trigger_job
 from sophia_mcp.surface.context import AppContext, app_context
 from sophia_mcp.surface.tools.shaping import add_tools, compact, cursor_from_offset, offset_from_cursor, tool_errors
 
@@ -165,6 +165,16 @@ class TriggerResult(BaseModel):
     message: str
     note: str | None = None
 
+    @classmethod
+    def of(cls, outcome: TriggerOutcome, note: str | None) -> "TriggerResult":
+        return cls(
+            job=JobRow.of(outcome.job),
+            started_new=outcome.started_new,
+            finished=outcome.finished,
+            message=outcome.message,
+            note=note,
+        )
+
 
 class Health(HealthReport):
     note: str | None = None
@@ -239,10 +249,9 @@ async def airbyte_list_connections(
 ) -> Annotated[CallToolResult, ConnectionList]:
     """List Airbyte connections with their status, schedule and last job (status, start, rows)."""
     app = app_context(ctx)
-    page = await app.airbyte.list_connections(
-        _workspaces(app, workspace_id), limit=limit, offset=offset_from_cursor(cursor)
+    page, jobs = await connections_with_last_jobs(
+        app.airbyte, _workspaces(app, workspace_id), limit=limit, offset=offset_from_cursor(cursor)
     )
-    jobs = await last_jobs(app.airbyte, page.items)
     items = [
         ConnectionRow(
             id=c.connection_id,
@@ -267,10 +276,7 @@ async def airbyte_get_connection(
 ) -> Annotated[CallToolResult, ConnectionDetail]:
     """One connection: its streams with sync modes, cursor and primary key, schedule, status and recent jobs."""
     app = app_context(ctx)
-    connection = await app.airbyte.get_connection(connection_id)
-    jobs: list[Job] = []
-    if recent_jobs:
-        jobs = (await app.airbyte.list_jobs(connection_id=connection.connection_id, limit=recent_jobs)).items
+    connection, jobs = await connection_with_jobs(app.airbyte, connection_id, recent_jobs)
     detail = ConnectionDetail(
         id=connection.connection_id,
         name=connection.name,
@@ -352,15 +358,7 @@ async def airbyte_trigger_sync(
         poll_interval=app.settings.airbyte.poll_interval,
         on_progress=report,
     )
-    return compact(
-        TriggerResult(
-            job=JobRow.of(outcome.job),
-            started_new=outcome.started_new,
-            finished=outcome.finished,
-            message=outcome.message,
-            note=_note(app),
-        )
-    )
+    return compact(TriggerResult.of(outcome, _note(app)))
 
 
 @tool_errors
@@ -403,7 +401,6 @@ async def airbyte_update_connection(
     app = app_context(ctx)
     change = await update_connection(app.airbyte, connection_id, status=status, schedule=schedule, name=name)
     connection = change.connection
-    message = "Changed " + "; ".join(change.changes) + "." if change.changes else "Nothing to change: it already was so."
     return compact(
         ConnectionUpdate(
             id=connection.connection_id,
@@ -411,7 +408,7 @@ async def airbyte_update_connection(
             status=connection.status,
             schedule=schedule_text(connection),
             changed=change.changes,
-            message=message,
+            message=change.message,
             note=_note(app),
         )
     )
@@ -433,15 +430,7 @@ async def airbyte_reset_connection(
     deletes destination data. If the connection already has a job running, that job is returned and none is started."""
     app = app_context(ctx)
     outcome = await trigger_job(app.airbyte, connection_id, job_type)
-    return compact(
-        TriggerResult(
-            job=JobRow.of(outcome.job),
-            started_new=outcome.started_new,
-            finished=outcome.finished,
-            message=outcome.message,
-            note=_note(app),
-        )
-    )
+    return compact(TriggerResult.of(outcome, _note(app)))
 
 
 WRITE = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True)
