@@ -6,6 +6,7 @@ It knows nothing about MCP. Every failure leaves it as an `AirbyteError` subclas
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -239,7 +240,7 @@ class AirbyteClient:
         return await self._all("workspaces", Workspace, {})
 
     async def get_workspace(self, workspace_id: str) -> Workspace:
-        return _parse(Workspace, await self.request("GET", f"workspaces/{_id(workspace_id)}"), "workspace")
+        return _parse(Workspace, await self.request("GET", f"workspaces/{_id(workspace_id, 'workspace')}"), "workspace")
 
     async def list_sources(self, workspace_ids: list[str] | None = None, limit: int = 20, offset: int = 0) -> Page[Source]:
         return await self._page("sources", Source, {"workspaceIds": _csv(workspace_ids)}, limit, offset)
@@ -264,10 +265,11 @@ class AirbyteClient:
         return await self._all("connections", Connection, {"workspaceIds": _csv(workspace_ids)})
 
     async def get_connection(self, connection_id: str) -> Connection:
-        return _parse(Connection, await self.request("GET", f"connections/{_id(connection_id)}"), "connection")
+        return _parse(Connection, await self.request("GET", f"connections/{_id(connection_id, 'connection')}"), "connection")
 
     async def get_stream_properties(self, source_id: str, destination_id: str | None = None) -> list[StreamProperties]:
-        body = await self.request("GET", "streams", params={"sourceId": source_id, "destinationId": destination_id})
+        params = {"sourceId": _id(source_id, "source"), "destinationId": _id(destination_id, "destination") if destination_id else None}
+        body = await self.request("GET", "streams", params=params)
         if not isinstance(body, list):
             raise AirbyteResponseError("GET /streams did not answer a list of stream properties")
         return [_parse(StreamProperties, row, "streams") for row in body]
@@ -284,7 +286,7 @@ class AirbyteClient:
         newest_first: bool = True,
     ) -> Page[Job]:
         params = {
-            "connectionId": _id(connection_id) if connection_id else None,
+            "connectionId": _id(connection_id, "connection") if connection_id else None,
             "workspaceIds": _csv(workspace_ids),
             "status": status,
             "jobType": job_type,
@@ -294,10 +296,10 @@ class AirbyteClient:
         return await self._page("jobs", Job, params, limit, offset)
 
     async def get_job(self, job_id: int) -> Job:
-        return _parse(Job, await self.request("GET", f"jobs/{int(job_id)}"), "job")
+        return _parse(Job, await self.request("GET", f"jobs/{_job_id(job_id)}"), "job")
 
     async def cancel_job(self, job_id: int) -> Job:
-        return _parse(Job, await self.request("DELETE", f"jobs/{int(job_id)}"), "job")
+        return _parse(Job, await self.request("DELETE", f"jobs/{_job_id(job_id)}"), "job")
 
     async def active_job(self, connection_id: str) -> Job | None:
         """The newest job of the connection that has not finished, if any."""
@@ -310,6 +312,7 @@ class AirbyteClient:
         The POST is never repeated blindly: when its outcome is unknown (timeout, 5xx) or Airbyte
         says a job is already running, the running job is looked up and returned instead.
         """
+        connection_id = _id(connection_id, "connection")
         running = await self.active_job(connection_id)
         if running is not None:
             return running, False
@@ -346,7 +349,7 @@ class AirbyteClient:
         return _parse(Connection, body, "connection")
 
     async def update_connection(self, connection_id: str, payload: dict[str, Any]) -> Connection:
-        body = await self.request("PATCH", f"connections/{_id(connection_id)}", json=payload)
+        body = await self.request("PATCH", f"connections/{_id(connection_id, 'connection')}", json=payload)
         return _parse(Connection, body, "connection")
 
     # ---- operating the pipeline: diagnosis, alerts ----------------------------------------------
@@ -366,15 +369,30 @@ def _clean(params: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def _csv(values: list[str] | None) -> str | None:
-    return ",".join(_id(value) for value in values) if values else None
+    return ",".join(_id(value, "workspace") for value in values) if values else None
 
 
-def _id(value: str) -> str:
-    """An id goes into a URL: refuse anything that could change the path, and what no URL can carry
-    (control characters, or a length httpx refuses)."""
-    value = str(value).strip()
-    if not value or any(ch in value for ch in "/?#%\\ ,") or len(value) > 128 or not value.isprintable():
-        raise ValueError(f"not a valid Airbyte id: {value[:40]!r}")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+MAX_JOB_ID = 2**63 - 1  # the API's job ids are int64
+
+
+def _id(value: str, kind: str = "") -> str:
+    """A workspace, source, destination or connection id: the public API uses UUIDs for all of them.
+    Anything else (`.`, `..`, a path, a control character) is refused before a request is made."""
+    text = value.strip() if isinstance(value, str) else ""
+    if not _UUID.fullmatch(text):
+        shown = repr(value[:40]) if isinstance(value, str) else type(value).__name__
+        raise ValueError(
+            f"not a valid Airbyte id{' for a ' + kind if kind else ''}: {shown}; Airbyte ids are UUIDs such as "
+            "'9f2c1a3e-5b7d-4c8e-a1f0-2b3c4d5e6f70' (list the resources to find them)"
+        )
+    return text.lower()
+
+
+def _job_id(value: int) -> int:
+    """A job id: a positive 64-bit integer, never a bool or a string."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_JOB_ID:
+        raise ValueError(f"not a valid job id: {str(value)[:40]!r}; job ids are positive whole numbers")
     return value
 
 

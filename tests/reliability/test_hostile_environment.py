@@ -29,11 +29,13 @@ import anyio
 import httpx
 import pytest
 from mcp import Client
-from mcp.client.stdio import StdioServerParameters
+from mcp.client.stdio import StdioServerParameters, stdio_client
+from mcp.shared.exceptions import MCPError
 
 from sophia_mcp.sample.airbyte_sim import create_app
 from sophia_mcp.sample.airbyte_sim.seed import WORKSPACE_ID
-from sophia_mcp.settings import PipelineSettings
+from sophia_mcp.airbyte.client import AirbyteClient
+from sophia_mcp.settings import AirbyteSettings, PipelineSettings
 from tests.e2e.conftest import error_text, mcp_json_launch, tool_json
 from tests.reliability.support import fast_sim, http_client, http_server, reliability_settings, served, text_of
 
@@ -366,3 +368,74 @@ async def test_an_endless_list_is_cut_short_and_health_and_plan_say_so(mode: str
     assert applied.get("applied") is not True and any("Not applied" in line for line in applied["problems"])
     assert len(sim.list_destinations([WORKSPACE_ID])) == before
     assert hostile.pages <= 3 * 3 + 3  # three listings, a few pages each
+
+
+# ---- dot ids -------------------------------------------------------------------------------------
+
+DOT_IDS = [".", "..", "./", "../workspaces", " .. ", "%2e%2e", "5091a000-0004-4000-8000-000000000001/.."]
+DOT_CALLS = [
+    *[("airbyte_get_connection", {"connection_id": dot}) for dot in DOT_IDS],
+    *[("airbyte_list_jobs", {"connection_id": dot}) for dot in DOT_IDS[:2]],
+    *[("airbyte_trigger_sync", {"connection_id": dot}) for dot in DOT_IDS[:2]],
+    ("airbyte_get_job", {"job_id": 0}),
+    ("airbyte_cancel_job", {"job_id": 0}),
+]
+
+
+async def test_dot_ids_are_refused_before_any_request_over_stdio(tmp_path: Path, listener: Listener):
+    # Airbyte is the listener: any request at all, even for a token, would reach it.
+    env = {"AIRBYTE_API_URL": f"http://127.0.0.1:{listener.port}/v1", "AIRBYTE_CLIENT_ID": "id",
+           "AIRBYTE_CLIENT_SECRET": "secret", "SOPHIA_AIRBYTE_DEADLINE": "2"}
+    with anyio.fail_after(HANG_GUARD_SECONDS):
+        async with Client(stdio_in(tmp_path, env)) as client:
+            for name, arguments in DOT_CALLS:
+                text = error_text(await client.call_tool(name, arguments))
+                assert "not a valid Airbyte id" in text or "not a valid job id" in text, (name, arguments, text)
+            for uri in ("airbyte://connections/..", "airbyte://connections/.", "airbyte://jobs/0"):
+                with pytest.raises(MCPError, match="not a valid|Unknown resource|job_id must be"):
+                    await client.read_resource(uri)
+    assert listener.received == []
+
+
+async def test_dot_ids_never_reach_airbyte_from_the_client(listener: Listener):
+    settings = AirbyteSettings(AIRBYTE_API_URL=f"http://127.0.0.1:{listener.port}/v1", AIRBYTE_ACCESS_TOKEN="t")
+    async with AirbyteClient(settings) as client:
+        for dot in DOT_IDS:
+            for call in (client.get_connection, client.get_workspace, lambda i: client.update_connection(i, {"name": "x"}),
+                         lambda i: client.get_stream_properties(i), lambda i: client.all_sources([i])):
+                with pytest.raises(ValueError, match="not a valid Airbyte id"):
+                    await call(dot)
+        for job_id in (0, -1, True, 2**63, "1"):
+            with pytest.raises(ValueError, match="not a valid job id"):
+                await client.get_job(job_id)  # type: ignore[arg-type]
+    assert listener.received == []
+
+
+# ---- odd resource ids ---------------------------------------------------------------------------
+
+ODD_RESOURCES = [
+    ("airbyte://jobs/²", "job_id must be a positive whole number"),
+    ("airbyte://jobs/١٢", "job_id must be a positive whole number"),  # Arabic-Indic digits
+    ("airbyte://jobs/0", "job_id must be a positive whole number"),
+    ("airbyte://jobs/99999999999999999999", "job_id must be a positive whole number"),
+    ("airbyte://connections/%C2%B2", "not a valid Airbyte id"),
+    ("airbyte://connections/abc", "not a valid Airbyte id"),
+    ("sophia://schema?cached=maybe", "cached must be true or false"),
+]
+
+
+async def test_odd_resource_ids_get_a_clear_error_and_no_traceback_over_stdio(tmp_path: Path, listener: Listener):
+    env = {"AIRBYTE_API_URL": f"http://127.0.0.1:{listener.port}/v1", "AIRBYTE_ACCESS_TOKEN": "t",
+           "SOPHIA_POSTGRES_URL": f"postgresql://reader:pw@127.0.0.1:{listener.port}/gong",
+           "SOPHIA_LOG_LEVEL": "INFO"}
+    errors = tmp_path / "stderr.log"
+    with anyio.fail_after(HANG_GUARD_SECONDS), errors.open("w") as errlog:
+        async with Client(stdio_client(stdio_in(tmp_path, env), errlog=errlog)) as client:
+            for uri, expected in ODD_RESOURCES:
+                with pytest.raises(MCPError) as caught:
+                    await client.read_resource(uri)
+                assert expected in str(caught.value), (uri, str(caught.value))
+    log = errors.read_text()
+    assert "Traceback" not in log and "Error creating resource" not in log, log[-2000:]
+    # Refused before any backend was asked: neither Airbyte nor Postgres (both the listener) heard a thing.
+    assert listener.received == []
