@@ -15,6 +15,7 @@ settings, and a hang guard (`anyio.fail_after`) that turns a hang into a failure
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import socket
@@ -439,3 +440,66 @@ async def test_odd_resource_ids_get_a_clear_error_and_no_traceback_over_stdio(tm
     assert "Traceback" not in log and "Error creating resource" not in log, log[-2000:]
     # Refused before any backend was asked: neither Airbyte nor Postgres (both the listener) heard a thing.
     assert listener.received == []
+
+
+# ---- forged cursors ------------------------------------------------------------------------------
+
+NOT_OURS = "cursor is not one this tool returned"
+
+
+def unpack(cursor: str) -> dict:
+    return json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+
+
+def forge(position: dict) -> str:
+    # ensure_ascii: a lone surrogate travels as the escape \\ud800, as a forger would write it.
+    return base64.urlsafe_b64encode(json.dumps(position).encode()).decode().rstrip("=")
+
+
+TEXT_FORGERIES = ["\x00", "\ud800", "1\x00", "7\udfff"]
+# Per tool and field, values a forger puts there: every one well formed JSON of the right type.
+FORGERIES = {
+    "gong_search_calls": {"t": [2**62, -(2**62), 2**70, -(2**63) - 1], "i": TEXT_FORGERIES},
+    "gong_get_transcript": {"t": [2**31, 2**40, -1], "s": [2**31, 2**63, -5], "c": TEXT_FORGERIES},
+    "gong_list_users": {"n": TEXT_FORGERIES, "i": TEXT_FORGERIES},
+}
+
+
+async def test_forged_cursors_get_the_same_answer_as_garbled_ones_over_stdio(tmp_path: Path, gong_postgres_url: str):
+    env = {"SOPHIA_POSTGRES_URL": gong_postgres_url}
+    with anyio.fail_after(HANG_GUARD_SECONDS * 2):
+        async with Client(stdio_in(tmp_path, env)) as client:
+            calls = tool_json(await client.call_tool("gong_search_calls", {"limit": 1}))
+            many = tool_json(await client.call_tool("gong_search_calls", {"limit": 30}))
+            for row in many["calls"]:  # a call whose transcript is longer than one small page
+                call_id = row["id"]
+                transcript = await client.call_tool("gong_get_transcript", {"call_id": call_id, "max_chars": 500})
+                if not transcript.is_error and "next_cursor" in transcript.structured_content:
+                    transcript = transcript.structured_content
+                    break
+            users = tool_json(await client.call_tool("gong_list_users", {"limit": 1}))
+            pages = [
+                ("gong_search_calls", {"limit": 1}, calls["next_cursor"]),
+                ("gong_get_transcript", {"call_id": call_id, "max_chars": 500}, transcript["next_cursor"]),
+                ("gong_list_users", {"limit": 1}, users["next_cursor"]),
+            ]
+            tried = 0
+            for tool, arguments, real in pages:
+                # The real cursor works; garbled and forged ones get the same refusal.
+                tool_json(await client.call_tool(tool, {**arguments, "cursor": real}))
+                position = unpack(real)
+                bad = [real[:-3] + "!!!", "not-a-cursor"]
+                bad += [forge({**position, field: value}) for field, values in FORGERIES[tool].items() for value in values]
+                for cursor in bad:
+                    text = error_text(await client.call_tool(tool, {**arguments, "cursor": cursor}))
+                    assert NOT_OURS in text and "start" in text, (tool, unpack_safely(cursor), text)
+                    assert "int32" not in text and "invalid input" not in text and "\\x00" not in text
+                    tried += 1
+    assert tried >= 30
+
+
+def unpack_safely(cursor: str) -> object:
+    try:
+        return unpack(cursor)
+    except ValueError:
+        return cursor

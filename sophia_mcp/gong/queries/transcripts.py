@@ -29,7 +29,7 @@ async def get_transcript(
 ) -> TranscriptPage:
     call_id = arguments.gong_id("call_id", call_id)
     budget = max(MIN_CHARS, min(max_chars, MAX_CHARS))
-    position = cursors.decode(CURSOR_KIND, cursor, {"c": str, "t": int, "s": int}) or {"c": call_id, "t": 0, "s": 0}
+    position = cursors.decode(CURSOR_KIND, cursor, {"c": str, "t": cursors.INT32, "s": cursors.INT32}) or {"c": call_id, "t": 0, "s": 0}
     if position["c"] != call_id or position["t"] < 0 or position["s"] < 0:
         raise InvalidArgumentError("cursor belongs to another call; start without a cursor.")
     query = Query()
