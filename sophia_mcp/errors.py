@@ -7,3 +7,7 @@ class SophiaError(Exception):
 
 class NotConfiguredError(SophiaError):
     """A backend a tool needs has no settings; the message names the variables to set."""
+
+
+class InvalidArgumentError(SophiaError, ValueError):
+    """A caller's value cannot be used (checked before any backend is asked); the message says what to change."""

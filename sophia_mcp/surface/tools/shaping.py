@@ -11,9 +11,9 @@ from typing import Any, ParamSpec, TypeVar
 
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
-from sophia_mcp.errors import SophiaError
+from sophia_mcp.errors import InvalidArgumentError, SophiaError
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +39,8 @@ def compact(model: BaseModel) -> CallToolResult:
 def offset_from_cursor(cursor: str | None) -> int:
     if cursor is None or cursor == "":
         return 0
-    if not cursor.isdigit() or len(cursor) > 9:
+    # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
+    if not (cursor.isascii() and cursor.isdigit()) or len(cursor) > 9:
         raise ToolError("`cursor` must be the `next_cursor` value of a previous page, or omitted for the first page.")
     return int(cursor)
 
@@ -57,11 +58,24 @@ def tool_errors(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
             return await fn(*args, **kwargs)
         except ToolError:
             raise
+        except InvalidArgumentError as exc:
+            raise ToolError(f"Invalid argument: {exc}") from exc
         except SophiaError as exc:
             logger.info("%s: %s", fn.__name__, exc)
             raise ToolError(str(exc)) from exc
-        except ValueError as exc:
-            raise ToolError(f"Invalid argument: {exc}") from exc
+        except ValidationError as exc:
+            # The arguments were validated before the call: this is a backend's data that does not fit
+            # a model. Say which backend; never echo the values (they are the backend's data).
+            backend = _backend_of(exc, fn.__name__)
+            fields = "; ".join(
+                f"{'.'.join(map(str, e['loc'])) or '(root)'}: {e['type']}" for e in exc.errors(include_input=False)[:5]
+            )
+            logger.warning("%s: %s answered data that does not fit %s (%s)", fn.__name__, backend, exc.title, fields)
+            raise ToolError(
+                f"Upstream error: {backend} answered data this server cannot read (it does not fit {exc.title}). "
+                "Nothing was changed; the server logged which fields. Check that the data comes from a "
+                "supported version, or report it."
+            ) from None
         except Exception as exc:
             # A bug, not bad input: the traceback goes to the server's log, the model gets a plain answer.
             logger.exception("%s failed unexpectedly", fn.__name__)
@@ -71,6 +85,32 @@ def tool_errors(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
             ) from exc
 
     return wrapper
+
+
+# Where a failure was raised says which backend's data it was reading.
+_BACKENDS = (
+    ("sophia_mcp.airbyte", "Airbyte"),
+    ("sophia_mcp.pipeline", "Airbyte"),
+    ("sophia_mcp.gong", "Postgres (the Gong tables)"),
+    ("sophia_mcp.postgres", "Postgres (the Gong tables)"),
+    ("sophia_mcp.search", "the search backend (Qdrant or the embedding endpoint)"),
+)
+
+
+def _backend_of(exc: BaseException, tool: str) -> str:
+    """The backend whose data raised `exc`: from the deepest domain frame of its traceback, else
+    from the tool's name."""
+    found = None
+    traceback = exc.__traceback__
+    while traceback is not None:
+        module = traceback.tb_frame.f_globals.get("__name__", "")
+        found = next((name for prefix, name in _BACKENDS if module.startswith(prefix)), found)
+        traceback = traceback.tb_next
+    if found:
+        return found
+    if tool.startswith("airbyte_"):
+        return "Airbyte"
+    return "the search backend (Qdrant or the embedding endpoint)" if "semantic" in tool else "Postgres (the Gong tables)"
 
 
 def add_tools(server: Any, tools: Iterable[Callable[..., Any]], annotations: ToolAnnotations) -> None:
