@@ -163,6 +163,9 @@ class HttpSettings(_Env):
     token: SecretStr | None = Field(None, alias="SOPHIA_HTTP_TOKEN")
     # A comma list, for rotation: add the new token, move the clients over, drop the old one.
     tokens: SecretStr | None = Field(None, alias="SOPHIA_HTTP_TOKENS")
+    # `GET /mcp` event streams: at most this many open at once, each ended after this long with nothing sent.
+    sse_max_streams: int = Field(100, alias="SOPHIA_HTTP_SSE_MAX_STREAMS", ge=1)
+    sse_idle_seconds: float = Field(60.0, alias="SOPHIA_HTTP_SSE_IDLE_SECONDS", gt=0)
     allowed_hosts: list[str] = Field(default_factory=list, alias="SOPHIA_HTTP_ALLOWED_HOSTS")
 
 

@@ -11,8 +11,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp
 
-from sophia_mcp.transports.auth import BearerTokenMiddleware, accepted_tokens
 from sophia_mcp.settings import HttpSettings
+from sophia_mcp.transports.auth import BearerTokenMiddleware, accepted_tokens
+from sophia_mcp.transports.sse import SseStreamLimits
 
 LOOPBACK_HOSTS = ["127.0.0.1:*", "localhost:*", "[::1]:*"]
 LOOPBACK_ORIGINS = ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"]
@@ -51,6 +52,7 @@ def build_http_app(server: MCPServer, http: HttpSettings, host: str) -> ASGIApp:
         enable_dns_rebinding_protection=True, allowed_hosts=allowed_hosts, allowed_origins=allowed_origins
     )
     app: ASGIApp = server.streamable_http_app(stateless_http=True, transport_security=security, host=host)
+    app = SseStreamLimits(app, max_streams=http.sse_max_streams, idle_seconds=http.sse_idle_seconds)
     if tokens:
         app = BearerTokenMiddleware(app, tokens)
     return app
