@@ -35,6 +35,7 @@ from sophia_mcp.airbyte.models import (
     StreamProperties,
     Workspace,
 )
+from sophia_mcp.errors import InvalidArgumentError
 from sophia_mcp.retry import backoff_seconds, should_retry
 from sophia_mcp.settings import AirbyteSettings
 
@@ -124,6 +125,7 @@ class AirbyteClient:
         what = f"{method} /{path.lstrip('/')}"
         deadline = min(time.monotonic() + self.settings.deadline, deadline or float("inf"))
         attempt = 0
+        failure: AirbyteError | None = None
         while True:
             remaining = deadline - time.monotonic()
             try:
@@ -139,13 +141,14 @@ class AirbyteClient:
                         timeout=max(0.1, min(self.settings.request_timeout, remaining)),
                     )
             except TimeoutError as exc:
-                raise self._too_slow(what) from exc
+                # A retry cut short: the failure that made it retry says more (e.g. "unavailable: 503").
+                raise (failure or self._too_slow(what)) from exc
             except httpx.InvalidURL as exc:
                 # An argument no URL can carry (the ids are checked first; this is the last guard).
-                raise ValueError(f"an argument cannot be sent to Airbyte in a URL ({exc})") from exc
+                raise InvalidArgumentError(f"an argument cannot be sent to Airbyte in a URL ({exc})") from exc
             except (AirbyteRateLimitedError, AirbyteUnavailableError) as exc:
                 # Raised while fetching a token: the request itself was never sent.
-                failure: AirbyteError | None = exc
+                failure = exc
                 wait = exc.retry_after if exc.retry_after is not None else backoff_seconds(attempt)
             except httpx.TransportError as exc:
                 sent = not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
@@ -190,7 +193,7 @@ class AirbyteClient:
         self, path: str, model: type[M], params: dict[str, Any], limit: int, offset: int, *, deadline: float | None = None
     ) -> Page[M]:
         if not 1 <= limit <= API_PAGE_LIMIT:
-            raise ValueError(f"limit must be between 1 and {API_PAGE_LIMIT}")
+            raise InvalidArgumentError(f"limit must be between 1 and {API_PAGE_LIMIT}")
         body = await self.request("GET", path, params={**params, "limit": limit, "offset": offset}, deadline=deadline)
         items = [_parse(model, row, path) for row in _data(body, path)]
         # `next` is present even on the last page and may name the wrong host: trust only the count.
@@ -382,7 +385,7 @@ def _id(value: str, kind: str = "") -> str:
     text = value.strip() if isinstance(value, str) else ""
     if not _UUID.fullmatch(text):
         shown = repr(value[:40]) if isinstance(value, str) else type(value).__name__
-        raise ValueError(
+        raise InvalidArgumentError(
             f"not a valid Airbyte id{' for a ' + kind if kind else ''}: {shown}; Airbyte ids are UUIDs such as "
             "'9f2c1a3e-5b7d-4c8e-a1f0-2b3c4d5e6f70' (list the resources to find them)"
         )
@@ -392,7 +395,7 @@ def _id(value: str, kind: str = "") -> str:
 def _job_id(value: int) -> int:
     """A job id: a positive 64-bit integer, never a bool or a string."""
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_JOB_ID:
-        raise ValueError(f"not a valid job id: {str(value)[:40]!r}; job ids are positive whole numbers")
+        raise InvalidArgumentError(f"not a valid job id: {str(value)[:40]!r}; job ids are positive whole numbers")
     return value
 
 

@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import anyio
+import asyncpg
 import httpx
 import pytest
 from mcp import Client
@@ -34,6 +35,8 @@ from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.shared.exceptions import MCPError
 
 from sophia_mcp.sample.airbyte_sim import create_app
+from sophia_mcp.sample.databases import recreate_database
+from sophia_mcp.sample.gong_data import load_sample_data
 from sophia_mcp.sample.airbyte_sim.seed import WORKSPACE_ID
 from sophia_mcp.airbyte.client import AirbyteClient
 from sophia_mcp.settings import AirbyteSettings, PipelineSettings
@@ -503,3 +506,86 @@ def unpack_safely(cursor: str) -> object:
         return unpack(cursor)
     except ValueError:
         return cursor
+
+
+# ---- a backend answer that does not parse ----------------------------------------------------------
+
+PLANTED = "planted-backend-value-4711"
+
+
+@pytest.fixture(scope="module")
+def tampered_gong(postgres_admin_url: str) -> tuple[str, str]:
+    """A small Gong database whose call parties hold an object where a name should be."""
+
+    async def build() -> tuple[str, str]:
+        url = await recreate_database(postgres_admin_url, "sophia_test_hostile_tampered")
+        manifest = await load_sample_data(url, calls=5, seed=5)
+        connection = await asyncpg.connect(url)
+        try:
+            parties = json.dumps([{"speakerId": "1", "name": {"planted": PLANTED}, "affiliation": "External"}])
+            await connection.execute('UPDATE "extensiveCalls" SET "parties" = $1::jsonb', parties)
+        finally:
+            await connection.close()
+        return url, next(iter(manifest.calls))
+
+    return anyio.run(build)
+
+
+async def test_backend_data_that_does_not_parse_is_an_upstream_error_without_its_values(
+    tmp_path: Path, tampered_gong: tuple[str, str]
+):
+    url, call_id = tampered_gong
+    with anyio.fail_after(HANG_GUARD_SECONDS):
+        env = {"SOPHIA_POSTGRES_URL": url, "AIRBYTE_API_URL": "http://127.0.0.1:1/v1", "AIRBYTE_ACCESS_TOKEN": "t"}
+        async with Client(stdio_in(tmp_path, env)) as client:
+            for tool in ("gong_get_call", "gong_get_transcript"):
+                text = error_text(await client.call_tool(tool, {"call_id": call_id}))
+                assert "Upstream error: Postgres" in text, (tool, text)
+                assert "Invalid argument" not in text and PLANTED not in text and "planted" not in text, text
+            # A bad argument is still labelled an invalid argument.
+            text = error_text(await client.call_tool("airbyte_get_job", {"job_id": 0}))
+            assert "Invalid argument: not a valid job id" in text, text
+
+
+# ---- an SSE flood --------------------------------------------------------------------------------
+
+SSE_CAP = 5
+FLOOD = 12
+
+
+@pytest.fixture
+def capped_http(airbyte_sim_env: dict[str, str]) -> Iterator[str]:
+    env = {**airbyte_sim_env, "SOPHIA_HTTP_TOKEN": LONG_TOKEN, "SOPHIA_HTTP_SSE_MAX_STREAMS": str(SSE_CAP),
+           "SOPHIA_HTTP_SSE_IDLE_SECONDS": "2"}
+    with http_server(env) as base:
+        yield base
+
+
+async def test_an_sse_flood_is_capped_and_idle_streams_are_closed(capped_http: str):
+    headers = {"Accept": "text/event-stream", "Authorization": f"Bearer {LONG_TOKEN}"}
+    statuses: list[int] = []
+    ended = 0
+
+    async def hold_a_stream(raw: httpx.AsyncClient) -> None:
+        nonlocal ended
+        async with raw.stream("GET", "/mcp", headers=headers) as response:
+            statuses.append(response.status_code)
+            async for _ in response.aiter_bytes():
+                pass  # an open stream sends nothing; the server must end it
+            ended += 1
+
+    with anyio.fail_after(HANG_GUARD_SECONDS):
+        async with httpx.AsyncClient(base_url=capped_http, timeout=HANG_GUARD_SECONDS) as raw:
+            async with anyio.create_task_group() as tg:
+                for _ in range(FLOOD):
+                    tg.start_soon(hold_a_stream, raw)
+                # While the flood holds every stream it may, tool calls still work.
+                await anyio.sleep(0.3)
+                async with http_client(capped_http, LONG_TOKEN) as client:
+                    tool_json(await client.call_tool("airbyte_list_workspaces", {}))
+            # Every stream ended: the capped ones at once, the others when idle.
+            assert ended == FLOOD
+            assert statuses.count(200) == SSE_CAP and statuses.count(503) == FLOOD - SSE_CAP, statuses
+            # The slots are free again.
+            async with raw.stream("GET", "/mcp", headers=headers) as again:
+                assert again.status_code == 200
