@@ -12,9 +12,9 @@ clients looking for one.
 from __future__ import annotations
 
 import hmac
-import json
 from collections.abc import Sequence
 
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sophia_mcp.settings import HttpSettings
@@ -68,18 +68,9 @@ class BearerTokenMiddleware:
         if self._accepts(_credentials(header)):
             await self._app(scope, receive, send)
             return
-        body = json.dumps(
-            {"error": "unauthorized", "detail": "send the header `Authorization: Bearer <SOPHIA_HTTP_TOKEN>`"}
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 401,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"www-authenticate", b'Bearer realm="sophia-mcp"'),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
+        refusal = JSONResponse(
+            {"error": "unauthorized", "detail": "send the header `Authorization: Bearer <SOPHIA_HTTP_TOKEN>`"},
+            status_code=401,
+            headers={"www-authenticate": 'Bearer realm="sophia-mcp"'},
         )
-        await send({"type": "http.response.body", "body": body})
+        await refusal(scope, receive, send)

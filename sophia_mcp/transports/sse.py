@@ -10,9 +10,8 @@ it ends loses nothing.
 
 from __future__ import annotations
 
-import json
-
 import anyio
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
@@ -29,7 +28,12 @@ class SseStreamLimits:
             await self._app(scope, receive, send)
             return
         if self.open_streams >= self._max:
-            await _refuse(send, self._max)
+            refusal = JSONResponse(
+                {"error": "too_many_streams", "detail": f"at most {self._max} GET /mcp event streams may be open at once"},
+                status_code=503,
+                headers={"retry-after": "5"},
+            )
+            await refusal(scope, receive, send)
             return
         self.open_streams += 1
         try:
@@ -68,21 +72,3 @@ class SseStreamLimits:
         if tg.cancel_scope.cancelled_caught and started and not ended:
             # Ended for idleness: finish the response properly so the client sees the stream end.
             await send({"type": "http.response.body", "body": b"", "more_body": False})
-
-
-async def _refuse(send: Send, limit: int) -> None:
-    body = json.dumps(
-        {"error": "too_many_streams", "detail": f"at most {limit} GET /mcp event streams may be open at once"}
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 503,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"retry-after", b"5"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})

@@ -61,22 +61,19 @@ def stdio_in(folder: Path, env: dict[str, str]) -> StdioServerParameters:
     return StdioServerParameters(command=command, args=args, env={**base_env(), **env}, cwd=str(folder))
 
 
-class Listener:
-    """A loopback TCP listener that records every connection and closes it unanswered: stands in for
-    the attacker's host a malicious setting would send requests (and secrets) to."""
+class LoopbackServer:
+    """A TCP server on a free loopback port; each connection is handled by `handle` in its own thread."""
 
     def __init__(self) -> None:
-        self.received: list[bytes] = []
         self._sock = socket.socket()
         self._sock.bind(("127.0.0.1", 0))
         self._sock.listen(16)
         self._sock.settimeout(0.2)
         self.port = self._sock.getsockname()[1]
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
+        threading.Thread(target=self._accept, daemon=True).start()
 
-    def _serve(self) -> None:
+    def _accept(self) -> None:
         while not self._stop.is_set():
             try:
                 conn, _ = self._sock.accept()
@@ -84,17 +81,34 @@ class Listener:
                 continue
             except OSError:
                 return
-            with conn:
-                conn.settimeout(1)
-                try:
-                    self.received.append(conn.recv(65536))
-                except OSError:
-                    self.received.append(b"")
+            threading.Thread(target=self._handle_and_close, args=(conn,), daemon=True).start()
+
+    def _handle_and_close(self, conn: socket.socket) -> None:
+        with conn:
+            try:
+                self.handle(conn)
+            except OSError:
+                return
+
+    def handle(self, conn: socket.socket) -> None:
+        raise NotImplementedError
 
     def close(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=2)
         self._sock.close()
+
+
+class Listener(LoopbackServer):
+    """Records what each connection sends and closes it unanswered: stands in for the attacker's
+    host a malicious setting would send requests (and secrets) to."""
+
+    def __init__(self) -> None:
+        self.received: list[bytes] = []
+        super().__init__()
+
+    def handle(self, conn: socket.socket) -> None:
+        conn.settimeout(1)
+        self.received.append(conn.recv(65536))
 
 
 @pytest.fixture
@@ -211,7 +225,7 @@ DRIP_BODY = b'{"access_token":"t","expires_in":900,"data":[{"index":0,"embedding
 DRIP_INTERVAL = 0.2  # under every per-read timeout used here: only a deadline on the whole answer stops it
 
 
-class DripServer:
+class DripServer(LoopbackServer):
     """Answers every HTTP request with 200 and the headers at once, then the body one byte every
     DRIP_INTERVAL seconds (the whole body takes about 16 s). With `quick_token`, the token endpoint
     answers at once, so that the dripping is on the API call itself."""
@@ -219,55 +233,31 @@ class DripServer:
     def __init__(self, *, quick_token: bool = False) -> None:
         self.quick_token = quick_token
         self.requests: list[str] = []
-        self._sock = socket.socket()
-        self._sock.bind(("127.0.0.1", 0))
-        self._sock.listen(16)
-        self._sock.settimeout(0.2)
-        self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}/v1"
-        self._stop = threading.Event()
-        threading.Thread(target=self._accept, daemon=True).start()
+        super().__init__()
+        self.url = f"http://127.0.0.1:{self.port}/v1"
 
-    def _accept(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self._sock.accept()
-            except TimeoutError:
+    def handle(self, conn: socket.socket) -> None:
+        while True:
+            head = b""
+            while b"\r\n\r\n" not in head:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    return
+                head += chunk
+            line = head.split(b"\r\n", 1)[0].decode()
+            self.requests.append(line)
+            length = next((int(h.split(b":")[1]) for h in head.split(b"\r\n") if h.lower().startswith(b"content-length:")), 0)
+            body_read = len(head.split(b"\r\n\r\n", 1)[1])
+            while body_read < length:
+                body_read += len(conn.recv(65536))
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(DRIP_BODY))
+            if self.quick_token and "/applications/token" in line:
+                conn.sendall(DRIP_BODY)
                 continue
-            except OSError:
-                return
-            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
-
-    def _answer(self, conn: socket.socket) -> None:
-        with conn:
-            try:
-                while True:
-                    head = b""
-                    while b"\r\n\r\n" not in head:
-                        chunk = conn.recv(65536)
-                        if not chunk:
-                            return
-                        head += chunk
-                    line = head.split(b"\r\n", 1)[0].decode()
-                    self.requests.append(line)
-                    length = next((int(h.split(b":")[1]) for h in head.split(b"\r\n") if h.lower().startswith(b"content-length:")), 0)
-                    body_read = len(head.split(b"\r\n\r\n", 1)[1])
-                    while body_read < length:
-                        body_read += len(conn.recv(65536))
-                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                                 b"Content-Length: %d\r\n\r\n" % len(DRIP_BODY))
-                    if self.quick_token and "/applications/token" in line:
-                        conn.sendall(DRIP_BODY)
-                        continue
-                    for byte in DRIP_BODY:
-                        if self._stop.wait(DRIP_INTERVAL):
-                            return
-                        conn.sendall(bytes([byte]))
-            except OSError:
-                return
-
-    def close(self) -> None:
-        self._stop.set()
-        self._sock.close()
+            for byte in DRIP_BODY:
+                if self._stop.wait(DRIP_INTERVAL):
+                    return
+                conn.sendall(bytes([byte]))
 
 
 @pytest.fixture
