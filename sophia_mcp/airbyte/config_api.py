@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import anyio
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -124,6 +125,7 @@ class ConfigApiClient:
         self._refusal_memory = refusal_memory
         self._clock = clock
         self._refused: tuple[float, str] | None = None
+        self._deadline = settings.deadline
         self._http = httpx.AsyncClient(
             auth=auth,
             transport=transport,
@@ -163,7 +165,14 @@ class ConfigApiClient:
             self._refused = None
         url = f"{self.root}/{operation}"
         try:
-            response = await self._http.post(url, json=payload)
+            # The timeout bounds each read; the whole answer (token request included) gets the deadline.
+            with anyio.fail_after(self._deadline):
+                response = await self._http.post(url, json=payload)
+        except TimeoutError as exc:
+            raise self._refusal(
+                f"the Configuration API at {self.root} was too slow: no complete answer within the "
+                f"{self._deadline:g}s SOPHIA_AIRBYTE_DEADLINE"
+            ) from exc
         except httpx.TransportError as exc:
             kind = "did not answer in time" if isinstance(exc, httpx.TimeoutException) else "could not be reached"
             raise self._refusal(f"the Configuration API at {self.root} {kind}; check AIRBYTE_CONFIG_API_URL") from exc

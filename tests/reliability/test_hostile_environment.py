@@ -37,7 +37,7 @@ from mcp.shared.exceptions import MCPError
 from sophia_mcp.sample.airbyte_sim import create_app
 from sophia_mcp.sample.databases import recreate_database
 from sophia_mcp.sample.gong_data import load_sample_data
-from sophia_mcp.sample.airbyte_sim.seed import WORKSPACE_ID
+from sophia_mcp.sample.airbyte_sim.seed import FAILING_CONNECTION_ID, WORKSPACE_ID
 from sophia_mcp.airbyte.client import AirbyteClient
 from sophia_mcp.settings import AirbyteSettings, PipelineSettings
 from tests.e2e.conftest import error_text, mcp_json_launch, tool_json
@@ -288,6 +288,20 @@ async def test_a_dripping_airbyte_ends_at_the_deadline_over_stdio(tmp_path: Path
     assert any("too slow" in problem for problem in health["problems"]), health
     expected = "POST /v1/applications/token" if not drip_server.quick_token else "GET /v1/workspaces"
     assert any(line.startswith(expected) for line in drip_server.requests), drip_server.requests
+
+
+async def test_a_dripping_configuration_api_ends_at_the_deadline_over_stdio(
+    tmp_path: Path, drip_server: DripServer, airbyte_sim_env: dict[str, str]
+):
+    # The public API answers normally; Airbyte's Configuration API (failure reasons) drips.
+    env = {**airbyte_sim_env, "AIRBYTE_CONFIG_API_URL": drip_server.url.removesuffix("/v1") + "/api/v1",
+           "SOPHIA_AIRBYTE_DEADLINE": "1", "SOPHIA_AIRBYTE_REQUEST_TIMEOUT": "1"}
+    with anyio.fail_after(HANG_GUARD_SECONDS):
+        async with Client(stdio_in(tmp_path, env)) as client:
+            result = await client.call_tool("airbyte_diagnose_connection", {"connection_id": FAILING_CONNECTION_ID})
+    text = text_of(result)
+    assert "too slow" in text and "Configuration API" in text, text
+    assert any("/api/v1/jobs/get" in line for line in drip_server.requests), drip_server.requests
 
 
 async def test_a_dripping_embedding_endpoint_ends_at_the_deadline(drip_server: DripServer):
