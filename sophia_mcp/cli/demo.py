@@ -13,11 +13,14 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import anyio
+import anyio.to_thread
 import asyncpg
 import httpx
 
+from sophia_mcp.errors import SophiaError
 from sophia_mcp.sample.databases import database_url
 from sophia_mcp.settings import (
     AirbyteSettings,
@@ -29,6 +32,10 @@ from sophia_mcp.settings import (
     Settings,
 )
 from sophia_mcp.transports import Transport, run
+
+if TYPE_CHECKING:
+    from sophia_mcp.postgres.embedded import EmbeddedPostgres
+    from sophia_mcp.surface.context import AppContext
 
 DEMO_DATABASE = "gong_demo"
 READER_ROLE = "sophia_reader"
@@ -81,12 +88,39 @@ async def prepare_database(admin_url: str, calls: int) -> tuple[str, bool]:
 
 @dataclass
 class Demo:
+    """What the demo serves. Its Postgres comes up in the background (`bring_up_postgres`) while
+    the server already answers `initialize` and `tools/list`."""
+
     settings: Settings
     transport: httpx.AsyncBaseTransport
-    postgres: object
+    data_dir: Path
+    calls: int
+    postgres: EmbeddedPostgres | None = None
+
+    def _start_postgres(self) -> None:
+        from sophia_mcp.postgres.embedded import start_embedded_postgres
+
+        # Kept here the moment it exists, so that the demo stops it whatever happens next.
+        self.postgres = start_embedded_postgres(self.data_dir / "postgres")
+
+    async def bring_up_postgres(self, app: AppContext) -> None:
+        """Start Postgres, fill the sample database on a first start, then open it for the tools;
+        the server then indexes its embedded shard from it in the background."""
+        started = time.monotonic()
+        try:
+            await anyio.to_thread.run_sync(self._start_postgres)
+            assert self.postgres is not None
+            reader_url, created = await prepare_database(self.postgres.url, self.calls)
+            await app.attach_postgres(PostgresSettings(SOPHIA_POSTGRES_URL=reader_url))
+        except (SophiaError, OSError, asyncpg.PostgresError) as exc:
+            app.starting = f"The demo's embedded Postgres did not start: {exc}. Restart `sophia-mcp demo --reset`."
+            say(f"  Postgres: FAILED to start ({exc}); the Airbyte tools still work")
+            return
+        generated = f"(generated {self.calls} sample calls)" if created else "(reused)"
+        say(f"  Postgres: embedded, database {DEMO_DATABASE} {generated}, ready in {time.monotonic() - started:.1f} s")
 
 
-def build_settings(reader_url: str, data_dir: Path, sim_client_id: str, sim_client_secret: str) -> Settings:
+def build_settings(data_dir: Path, sim_client_id: str, sim_client_secret: str) -> Settings:
     embedding = EmbeddingSettings()
     return Settings(
         airbyte=AirbyteSettings(
@@ -97,30 +131,26 @@ def build_settings(reader_url: str, data_dir: Path, sim_client_id: str, sim_clie
             SOPHIA_AIRBYTE_SIMULATED=True,
             SOPHIA_AIRBYTE_POLL_INTERVAL=0.5,
         ),
-        postgres=PostgresSettings(SOPHIA_POSTGRES_URL=reader_url),
-        qdrant=QdrantSettings(QDRANT_PATH=data_dir / "qdrant"),
+        postgres=PostgresSettings(SOPHIA_POSTGRES_URL=None),  # attached once the embedded Postgres is up
+        qdrant=QdrantSettings(QDRANT_PATH=data_dir / "qdrant", SOPHIA_INDEX_INTERVAL_SECONDS=60),
         embedding=embedding,
         http=HttpSettings(),
         pipeline=PipelineSettings(),
     )
 
 
-async def prepare(data_dir: Path, calls: int) -> Demo:
+def prepare(data_dir: Path, calls: int) -> Demo:
+    """Everything the server needs before it answers: the simulator and the settings. Quick: the
+    embedded Postgres and the search index come up while it already serves."""
     from sophia_mcp.sample.airbyte_sim import create_app, seeded
-    from sophia_mcp.postgres.embedded import start_embedded_postgres
 
-    started = time.monotonic()
     say(f"sophia-mcp demo: data folder {data_dir}")
-    postgres = start_embedded_postgres(data_dir / "postgres")
-    reader_url, created = await prepare_database(postgres.url, calls)
-    say(f"  Postgres: embedded, database {DEMO_DATABASE} " + (f"(generated {calls} sample calls)" if created else "(reused)"))
     simulator = seeded(half_pipeline=True, failing_backfill=True, job_pending_seconds=1.0, job_running_seconds=8.0)
-    settings = build_settings(reader_url, data_dir, simulator.client_id, simulator.client_secret)
-    # No indexing here: the server answers at once and indexes its own shard in the background.
-    say(f"  Qdrant: embedded (Qdrant Edge) at {data_dir / 'qdrant'}; the server indexes new calls in the background")
+    settings = build_settings(data_dir, simulator.client_id, simulator.client_secret)
     say("  Airbyte: the Sophia simulator (not a real Airbyte), with the pipeline half set up")
-    say(f"  ready in {time.monotonic() - started:.1f} s")
-    return Demo(settings=settings, transport=httpx.ASGITransport(app=create_app(simulator)), postgres=postgres)
+    say(f"  Qdrant: embedded (Qdrant Edge) at {data_dir / 'qdrant'}; the server indexes new calls in the background")
+    say("  Postgres: starting in the background (Gong tools answer once it is up)")
+    return Demo(settings=settings, transport=httpx.ASGITransport(app=create_app(simulator)), data_dir=data_dir, calls=calls)
 
 
 def instructions(transport: str, host: str, port: int) -> str:
@@ -151,11 +181,12 @@ def run_demo(transport: Transport, host: str, port: int, data_dir: Path | None, 
     if reset and data_dir.exists():
         shutil.rmtree(data_dir)
         say(f"sophia-mcp demo: removed {data_dir}")
-    demo = anyio.run(prepare, data_dir, calls)
-    server = build_server(demo.settings, airbyte_transport=demo.transport)
+    demo = prepare(data_dir, calls)
+    server = build_server(demo.settings, airbyte_transport=demo.transport, startup=demo.bring_up_postgres)
     say(instructions(transport, host, port))
     try:
         run(server, transport, http=demo.settings.http, host=host, port=port)
     finally:
-        demo.postgres.stop()
+        if demo.postgres is not None:
+            demo.postgres.stop()
     return 0

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, time, timezone
 
 from sophia_mcp.gong.errors import InvalidArgumentError
@@ -19,18 +20,19 @@ def moment(value: datetime | date | None) -> datetime | None:
 
 
 class SemanticSearch:
-    def __init__(self, store: SearchStore, gong: GongRepository | None) -> None:
+    def __init__(self, store: SearchStore, gong: Callable[[], GongRepository | None]) -> None:
         self.store = store
-        self._gong = gong
+        self._gong = gong  # the repository once the database is open
 
     async def rep_user_id(self, rep: str | None) -> str | None:
         """A Gong user id as given, or the one user whose name or email matches."""
         rep = rep.strip() if rep else None
         if not rep or rep.isdigit():
             return rep or None
-        if self._gong is None:
+        gong = self._gong()
+        if gong is None:
             raise InvalidArgumentError("Give `rep` as a Gong user id: names need SOPHIA_POSTGRES_URL to be looked up.")
-        users = (await self._gong.list_users(rep, limit=5)).users
+        users = (await gong.list_users(rep, limit=5)).users
         if len(users) != 1:
             found = ", ".join(f"{u.name} ({u.id})" for u in users) or "nobody"
             raise InvalidArgumentError(f"`rep` {rep!r} matches {found}; pass one user id (gong_list_users finds them).")

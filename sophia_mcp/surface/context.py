@@ -7,12 +7,13 @@ opened on the first search.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 import anyio
 import httpx
+from anyio.abc import TaskGroup
 from mcp.server.mcpserver import Context
 
 from sophia_mcp.airbyte.client import AirbyteClient
@@ -21,8 +22,8 @@ from sophia_mcp.errors import NotConfiguredError
 from sophia_mcp.gong.repository import GongRepository
 from sophia_mcp.postgres.readonly import ReadOnlyPool
 from sophia_mcp.search.service import SemanticSearch
-from sophia_mcp.search.store import SearchStore
-from sophia_mcp.settings import Settings
+from sophia_mcp.search.store import IndexingStatus, SearchStore
+from sophia_mcp.settings import PostgresSettings, Settings
 
 
 @dataclass
@@ -33,6 +34,10 @@ class AppContext:
     _gong: GongRepository | None = None
     _search: SemanticSearch | None = None
     _search_lock: anyio.Lock = field(default_factory=anyio.Lock)
+    _pool: ReadOnlyPool | None = None
+    _background: TaskGroup | None = None
+    # Set while a startup hook (the demo's embedded Postgres) is still bringing the Gong database up.
+    starting: str | None = None
 
     @property
     def airbyte(self) -> AirbyteClient:
@@ -54,6 +59,8 @@ class AppContext:
     @property
     def gong(self) -> GongRepository:
         if self._gong is None:
+            if self.starting:
+                raise NotConfiguredError(self.starting)
             raise NotConfiguredError(
                 "The Gong database is not configured: set SOPHIA_POSTGRES_URL to the Postgres where Airbyte "
                 "lands Gong data (a read-only role), then restart the server."
@@ -72,8 +79,26 @@ class AppContext:
                 from sophia_mcp.search.embeddings.factory import embedder_from_settings
 
                 store = SearchStore(self.settings.qdrant, embedder_from_settings(self.settings.embedding))
-                self._search = SemanticSearch(store, self._gong)
+                if self.starting and self.settings.qdrant.owned_shard:
+                    store.indexing = IndexingStatus(running=True)  # the indexer starts with the database
+                self._search = SemanticSearch(store, lambda: self._gong)
             return self._search
+
+    async def attach_postgres(self, postgres: PostgresSettings) -> None:
+        """Open the Gong database; an embedded Edge shard is then indexed from it in the background."""
+        self.settings.postgres = postgres
+        pool = ReadOnlyPool.from_settings(postgres)
+        await pool.open()
+        self._pool = pool
+        self._gong = GongRepository(
+            pool, postgres.gong_schema, postgres.table_prefix, stale_after_hours=postgres.stale_after_hours
+        )
+        self.starting = None
+        if self.settings.qdrant.owned_shard and self._background is not None:
+            # The embedded shard is this process's own: it indexes it in the background.
+            from sophia_mcp.search.background import BackgroundIndexer
+
+            self._background.start_soon(BackgroundIndexer(self.settings, (await self.search()).store).run_forever)
 
 
 def app_context(ctx: Context) -> AppContext:
@@ -82,36 +107,31 @@ def app_context(ctx: Context) -> AppContext:
 
 @asynccontextmanager
 async def open_app(
-    settings: Settings, airbyte_transport: httpx.AsyncBaseTransport | None = None
+    settings: Settings,
+    airbyte_transport: httpx.AsyncBaseTransport | None = None,
+    startup: Callable[[AppContext], Awaitable[None]] | None = None,
 ) -> AsyncIterator[AppContext]:
+    """`startup`, if given, runs in the background while the server already answers (the demo
+    brings its embedded Postgres up there and then calls `attach_postgres`)."""
     app = AppContext(settings=settings)
-    pool: ReadOnlyPool | None = None
     try:
         if settings.airbyte.configured:
             app._airbyte = AirbyteClient(settings.airbyte, transport=airbyte_transport)
             app._airbyte_config = ConfigApiClient(settings.airbyte, app._airbyte.auth, transport=airbyte_transport)
-        if settings.postgres.url is not None:
-            pool = ReadOnlyPool.from_settings(settings.postgres)
-            await pool.open()
-            app._gong = GongRepository(
-                pool,
-                settings.postgres.gong_schema,
-                settings.postgres.table_prefix,
-                stale_after_hours=settings.postgres.stale_after_hours,
-            )
         async with anyio.create_task_group() as background:
-            if settings.qdrant.owned_shard and settings.postgres.url is not None:
-                # The embedded shard is this process's own: it indexes it in the background.
-                from sophia_mcp.search.background import BackgroundIndexer
-
-                background.start_soon(BackgroundIndexer(settings, (await app.search()).store).run_forever)
+            app._background = background
+            if settings.postgres.url is not None:
+                await app.attach_postgres(settings.postgres)
+            if startup is not None:
+                app.starting = "The Gong database is still starting (a few seconds on a first start); ask again shortly."
+                background.start_soon(startup, app)
             yield app
             background.cancel_scope.cancel()
     finally:
         if app._search is not None:
             await app._search.store.aclose()
-        if pool is not None:
-            await pool.close()
+        if app._pool is not None:
+            await app._pool.close()
         if app._airbyte_config is not None:
             await app._airbyte_config.aclose()
         if app._airbyte is not None:

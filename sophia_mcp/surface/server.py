@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import httpx
@@ -27,13 +27,16 @@ Postgres; gong_semantic_search finds calls by meaning. Lists are paged: pass `ne
 
 
 def build_server(
-    settings: Settings | None = None, *, airbyte_transport: httpx.AsyncBaseTransport | None = None
+    settings: Settings | None = None,
+    *,
+    airbyte_transport: httpx.AsyncBaseTransport | None = None,
+    startup: Callable[[AppContext], Awaitable[None]] | None = None,
 ) -> MCPServer[AppContext]:
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[AppContext]) -> AsyncIterator[AppContext]:
-        async with open_app(settings, airbyte_transport=airbyte_transport) as app:
+        async with open_app(settings, airbyte_transport=airbyte_transport, startup=startup) as app:
             yield app
 
     server: MCPServer[AppContext] = MCPServer(

@@ -29,6 +29,7 @@ async def test_demo_first_start_answers_every_kind_of_question(server_tmp: Path)
     params = stdio_params(demo_env())
     params.args = ["demo", "--data-dir", str(server_tmp / "demo"), "--calls", DEMO_CALLS]
     async with Client(params) as client:
+        await gong_tools_answer(client)
         calls = tool_json(await client.call_tool("gong_search_calls", {"limit": 3}))["calls"]
         assert len(calls) == 3
         detail = tool_json(await client.call_tool("gong_get_call", {"call_id": calls[0]["id"]}))
@@ -61,17 +62,44 @@ async def test_demo_first_start_answers_every_kind_of_question(server_tmp: Path)
         assert all(stream["found"] for stream in status["streams"])
 
 
-def test_demo_second_start_reuses_its_data_and_reset_starts_over(server_tmp: Path):
+async def demo_session(data_dir: Path, *extra: str) -> str:
+    """One demo run through the MCP client, until its Gong tools answer; what it told the person."""
+    from mcp.client.stdio import stdio_client
+
+    params = stdio_params(demo_env())
+    params.args = ["demo", "--data-dir", str(data_dir), "--calls", DEMO_CALLS, *extra]
+    errlog = data_dir.parent / "demo-stderr.txt"
+    with errlog.open("w") as sink:
+        async with Client(stdio_client(params, errlog=sink)) as client:
+            await gong_tools_answer(client)
+    return errlog.read_text()
+
+
+async def gong_tools_answer(client: Client) -> dict:
+    """The demo serves at once and brings Postgres up meanwhile: a Gong tool says so, then answers."""
+    for _ in range(600):
+        result = await client.call_tool("gong_search_calls", {"limit": 1})
+        if not result.is_error:
+            return tool_json(result)
+        assert "still starting" in result.content[0].text, result.content[0].text
+        await anyio.sleep(0.5)
+    raise AssertionError("the demo's Gong database never came up")
+
+
+async def test_demo_second_start_reuses_its_data_and_reset_starts_over(server_tmp: Path):
     data_dir = server_tmp / "demo"
-    run = [sys.executable, "-m", "sophia_mcp", "demo", "--data-dir", str(data_dir), "--calls", DEMO_CALLS]
-    env = {**os.environ, **demo_env()}
-    first = subprocess.run(run, env=env, cwd=REPO, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300)
-    assert first.returncode == 0, first.stderr
-    assert f"generated {DEMO_CALLS} sample calls" in first.stderr
-    second = subprocess.run(run, env=env, cwd=REPO, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300)
-    assert second.returncode == 0, second.stderr
-    assert "(reused)" in second.stderr and "indexes new calls in the background" in second.stderr
-    assert "Ask first:" in second.stderr and second.stdout == ""
-    again = subprocess.run(run + ["--reset"], env=env, cwd=REPO, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                           timeout=300)
-    assert again.returncode == 0 and f"generated {DEMO_CALLS} sample calls" in again.stderr
+    first = await demo_session(data_dir)
+    assert f"generated {DEMO_CALLS} sample calls" in first
+    second = await demo_session(data_dir)
+    assert "(reused)" in second and "indexes new calls in the background" in second and "Ask first:" in second
+    again = await demo_session(data_dir, "--reset")
+    assert f"generated {DEMO_CALLS} sample calls" in again
+
+
+def test_demo_over_a_closed_stdin_exits_cleanly(server_tmp: Path):
+    run = [sys.executable, "-m", "sophia_mcp", "demo", "--data-dir", str(server_tmp / "demo"), "--calls", DEMO_CALLS]
+    done = subprocess.run(
+        run, env={**os.environ, **demo_env()}, cwd=REPO, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Ask first:" in done.stderr and done.stdout == ""
