@@ -116,7 +116,7 @@ async def test_results_are_capped_in_rows_and_bytes(probe_url):
     async with ReadOnlyPool(probe_url, max_rows=10, max_bytes=1000) as pool:
         assert len(await pool.fetch("SELECT generate_series(1, 10)")) == 10
         with pytest.raises(ResultTooLargeError, match="more than 10 rows"):
-            await pool.fetch("SELECT generate_series(1, 1000000)")
+            await pool.fetch("SELECT generate_series(1, 11)")
         with pytest.raises(ResultTooLargeError, match="larger than 1 kB"):
             await pool.fetch("SELECT repeat('x', 2000)")
         assert await pool.fetchval("SELECT 1") == 1
