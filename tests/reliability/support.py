@@ -12,6 +12,7 @@ import re
 import subprocess
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -42,7 +43,7 @@ from sophia_mcp.settings import (
     Settings,
 )
 from tests.e2e.conftest import mcp_json_launch
-from tests.fixtures.processes import http_server_process
+from tests.fixtures.processes import REPO, http_server_process
 
 SIM_URL = "http://airbyte.test/v1"
 # Every setting class: the suite removes their variables from the environment of whoever runs it.
@@ -172,9 +173,9 @@ def example_value(schema: Mapping[str, Any]) -> Any:
 
 
 @contextmanager
-def http_server(env: Mapping[str, str], stderr: Any = subprocess.DEVNULL) -> Iterator[str]:
+def http_server(env: Mapping[str, str], stderr: Any = subprocess.DEVNULL, cwd: Path = REPO) -> Iterator[str]:
     """`sophia-mcp serve --transport http` in a subprocess (as the hub runs it, launched from mcp.json)."""
-    with http_server_process(env, mcp_json_launch()[0], stderr) as (base, _):
+    with http_server_process(env, mcp_json_launch()[0], stderr, cwd) as (base, _):
         yield base
 
 

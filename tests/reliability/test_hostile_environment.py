@@ -145,6 +145,22 @@ async def test_a_dotenv_in_the_working_folder_is_never_read(tmp_path: Path, list
     assert listener.received == []
 
 
+async def test_a_dotenv_in_the_working_folder_is_never_read_over_http(tmp_path: Path, listener: Listener):
+    malicious_dotenv(tmp_path, listener.port)
+    with http_server({"SOPHIA_HTTP_TOKEN": LONG_TOKEN}, cwd=tmp_path) as base:
+        with anyio.fail_after(HANG_GUARD_SECONDS):
+            async with http_client(base, LONG_TOKEN) as client:
+                result = await client.call_tool("airbyte_health", {})
+            # The .env's SOPHIA_HTTP_ALLOWED_HOSTS was not read either: that Host is still refused.
+            headers = {"Authorization": f"Bearer {LONG_TOKEN}", "Host": "evil.example.com",
+                       "Accept": "application/json, text/event-stream"}
+            async with httpx.AsyncClient(base_url=base) as raw:
+                rebinding = await raw.post("/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "ping"}, headers=headers)
+    assert "AIRBYTE_CLIENT_ID" in text_of(result), text_of(result)
+    assert rebinding.status_code == 421
+    assert listener.received == []
+
+
 async def test_the_named_env_file_is_read_over_stdio(tmp_path: Path, listener: Listener, airbyte_sim_env: dict[str, str]):
     # The working folder's .env is hostile; the file the user named points at the real Airbyte.
     malicious_dotenv(tmp_path, listener.port)
@@ -402,6 +418,17 @@ async def test_dot_ids_are_refused_before_any_request_over_stdio(tmp_path: Path,
             for uri in ("airbyte://connections/..", "airbyte://connections/.", "airbyte://jobs/0"):
                 with pytest.raises(MCPError, match="not a valid|Unknown resource|job_id must be"):
                     await client.read_resource(uri)
+    assert listener.received == []
+
+
+async def test_dot_ids_are_refused_before_any_request_over_http(listener: Listener):
+    env = {"AIRBYTE_API_URL": f"http://127.0.0.1:{listener.port}/v1", "AIRBYTE_CLIENT_ID": "id",
+           "AIRBYTE_CLIENT_SECRET": "secret", "SOPHIA_HTTP_TOKEN": LONG_TOKEN}
+    with http_server(env) as base, anyio.fail_after(HANG_GUARD_SECONDS):
+        async with http_client(base, LONG_TOKEN) as client:
+            for name, arguments in DOT_CALLS:
+                text = error_text(await client.call_tool(name, arguments))
+                assert "not a valid Airbyte id" in text or "not a valid job id" in text, (name, arguments, text)
     assert listener.received == []
 
 
