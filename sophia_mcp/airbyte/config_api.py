@@ -150,6 +150,15 @@ class ConfigApiClient:
                 f"unexpected shape ({exc.errors()[0]['msg']})."
             ) from exc
 
+    async def unavailable_because(self) -> str | None:
+        """None when failure details can be read, else why not. Asks for job 0, which no Airbyte has: an open
+        API answers that it does not know it."""
+        try:
+            await self.job_info(0)
+        except FailureDetailsUnavailable as exc:
+            return None if "does not know job" in str(exc) else str(exc)
+        return None
+
     async def _post(self, operation: str, payload: dict[str, Any]) -> Any:
         if self._auth is None:
             raise FailureDetailsUnavailable("Failure details are unavailable: Airbyte credentials are not configured.")

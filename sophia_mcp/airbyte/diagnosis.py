@@ -239,7 +239,18 @@ async def diagnose(
         failures=failures or None,
         failure_details_unavailable=unavailable,
         late=late,
-        next_step=next_step(connection, source, streak, failures, unavailable, late, never_ran=not jobs),
+        next_step=_with_running(
+            next_step(connection, source, streak, failures, unavailable, late, never_ran=not jobs), running, streak
+        ),
+    )
+
+
+def _with_running(step: str, running: Job | None, streak: list[Job]) -> str:
+    if running is None or not streak:
+        return step
+    return (
+        f"{step} Job {running.job_id} is {running.status} now: airbyte_get_job(job_id={running.job_id}) tells whether "
+        "it fails the same way."
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import anyio
 
 from sophia_mcp.airbyte.client import AirbyteClient
+from sophia_mcp.airbyte.config_api import ConfigApiClient
 from sophia_mcp.airbyte.status import health_report
 from sophia_mcp.errors import SophiaError
 from sophia_mcp.gong.repository import GongRepository
@@ -29,6 +30,11 @@ async def _check_airbyte(settings: Settings) -> list[str]:
         return lines + ["  status:           skipped (no credentials)"]
     async with AirbyteClient(airbyte) as client:
         report = await health_report(client, airbyte.workspace_id)
+        config_api = ConfigApiClient(airbyte, client.auth)
+        try:
+            details = await config_api.unavailable_because() if report.authenticated else None
+        finally:
+            await config_api.aclose()
     if report.authenticated:
         lines.append(
             f"  status:           OK, workspace {report.workspace_name} ({report.workspace_id}): "
@@ -36,6 +42,8 @@ async def _check_airbyte(settings: Settings) -> list[str]:
         )
         lines += [f"  failing:          {p.name}: {p.problem}" for p in report.failing]
         lines += [f"  late:             {p.name}: {p.problem}" for p in report.late]
+        where = config_api.root or "(AIRBYTE_CONFIG_API_URL not set)"
+        lines.append(f"  failure details:  {'available from ' + where if details is None else details}")
     else:
         lines.append("  status:           FAILED")
     lines += [f"  problem:          {p}" for p in report.problems]

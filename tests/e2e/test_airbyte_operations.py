@@ -152,6 +152,16 @@ async def test_a_destination_failure_and_a_failing_streak(airbyte_sim: Simulator
     assert "failed 3 times in a row" in diagnosis["next_step"] and "destination" in diagnosis["next_step"]
 
 
+async def test_a_job_running_after_failures_is_named_in_the_next_step(airbyte_sim: Simulator, mcp_client: Client):
+    airbyte_sim.job_running_seconds = 60
+    running = tool_json(await mcp_client.call_tool("airbyte_trigger_sync", {"connection_id": FAILING_CONNECTION_ID}))
+    diagnosis = tool_json(await mcp_client.call_tool("airbyte_diagnose_connection", {"connection_id": FAILING_CONNECTION_ID}))
+    job_id = running["job"]["id"]
+    assert diagnosis["running_job_id"] == job_id and diagnosis["failure_streak"]["failed_jobs"] == 1
+    assert diagnosis["failures"][0]["stream"] == "callTranscripts"
+    assert f"airbyte_get_job(job_id={job_id})" in diagnosis["next_step"]
+
+
 async def test_a_healthy_and_a_paused_connection(airbyte_sim: Simulator, mcp_client: Client):
     healthy = tool_json(await mcp_client.call_tool("airbyte_diagnose_connection", {"connection_id": GONG_POSTGRES_CONNECTION_ID}))
     assert healthy["healthy"] is True and healthy["next_step"].startswith("Nothing to fix")

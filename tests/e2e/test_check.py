@@ -19,10 +19,19 @@ def test_check_reports_each_backend_without_secrets(airbyte_sim_env: dict[str, s
     done = run_check({**airbyte_sim_env, "SOPHIA_POSTGRES_URL": gong_postgres_url, "SOPHIA_HTTP_TOKEN": "tok-abcdef123456"})
     assert done.returncode == 0, done.stdout + done.stderr
     assert "status:           OK, workspace Sophia" in done.stdout
+    assert f"failure details:  available from {airbyte_sim_env['AIRBYTE_CONFIG_API_URL']}" in done.stdout
     assert "Gong streams found: users, calls, extensiveCalls, scorecards, answeredScorecards, callTranscripts" in done.stdout
     assert "HTTP token:         set" in done.stdout
     for secret in (airbyte_sim_env["AIRBYTE_CLIENT_SECRET"], "tok-abcdef123456"):
         assert secret not in done.stdout + done.stderr
+
+
+def test_check_says_why_failure_details_are_unavailable(airbyte_sim, airbyte_sim_env: dict[str, str]):
+    airbyte_sim.config_api_refusal = 403
+    done = run_check(airbyte_sim_env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "failure details:  Failure details are unavailable: the Configuration API at" in done.stdout
+    assert "(HTTP 403)" in done.stdout
 
 
 def test_check_fails_clearly_when_a_backend_is_down(airbyte_sim_env: dict[str, str]):
