@@ -8,6 +8,7 @@ from typing import Any
 from sophia_mcp.airbyte.client import AirbyteClient
 from sophia_mcp.airbyte.models import Connection, Schedule
 from sophia_mcp.airbyte.quartz import CronError, QuartzCron
+from sophia_mcp.errors import InvalidArgumentError
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ def schedule_request(schedule: str) -> dict[str, str]:
     try:
         QuartzCron.parse(text)
     except CronError as exc:
-        raise ValueError(f"schedule {text!r} is not `manual` or a Quartz cron expression Airbyte accepts: {exc}") from exc
+        raise InvalidArgumentError(f"schedule {text!r} is not `manual` or a Quartz cron expression Airbyte accepts: {exc}") from exc
     return {"scheduleType": "cron", "cronExpression": text}
 
 
@@ -53,10 +54,10 @@ async def update_connection(
 ) -> ConnectionChange:
     """Check every argument before any request, read the connection, and PATCH only the fields that differ."""
     if status is None and schedule is None and name is None:
-        raise ValueError("give at least one of `status` (active or inactive), `schedule` or `name` to change")
+        raise InvalidArgumentError("give at least one of `status` (active or inactive), `schedule` or `name` to change")
     wanted_schedule = schedule_request(schedule) if schedule is not None else None
     if name is not None and not name.strip():
-        raise ValueError("`name` must not be blank")
+        raise InvalidArgumentError("`name` must not be blank")
     current = await client.get_connection(connection_id)
     patch: dict[str, Any] = {}
     changes: list[str] = []

@@ -17,6 +17,8 @@ from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
+from sophia_mcp.errors import InvalidArgumentError
+
 MONTHS = {name: number for number, name in enumerate(
     ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"), start=1)}
 WEEKDAYS = {name: number for number, name in enumerate(("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"), start=1)}
@@ -27,7 +29,7 @@ SEARCH_YEARS = 30
 EXAMPLE = "e.g. `0 0 */6 * * ?` for every six hours, or `0 0 9 ? * MON-FRI` for 09:00 on weekdays"
 
 
-class CronError(ValueError):
+class CronError(InvalidArgumentError):
     """The expression is not one Quartz (and so Airbyte) accepts; the message names the field."""
 
 
