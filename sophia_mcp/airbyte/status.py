@@ -85,7 +85,14 @@ def lateness(connection: Connection, last_job: Job | None, now: datetime) -> str
     if connection.status != "active" or schedule.schedule_type not in ("cron", "basic"):
         return None
     if last_job is None:
-        return "scheduled but has never run"
+        # Judged from its creation: a weekday connection made on a Saturday is not late on Sunday.
+        if connection.created_at is None:
+            return "scheduled but has never run"
+        created = datetime.fromtimestamp(connection.created_at, timezone.utc)
+        late = overdue(schedule.schedule_type, schedule.cron_expression, schedule.basic_timing, created, now)
+        if late is None:
+            return None
+        return f"scheduled but has never run; its first run was due {late.due:%a %Y-%m-%d %H:%M} UTC"
     started = parse_time(last_job.start_time)
     if started is None:
         return None

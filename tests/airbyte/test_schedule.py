@@ -7,8 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from sophia_mcp.airbyte.models import Connection, Job
 from sophia_mcp.airbyte.quartz import CronError, QuartzCron
 from sophia_mcp.airbyte.schedule import basic_interval, overdue
+from sophia_mcp.airbyte.status import lateness
 
 # Saturday 5 December 2026, 01:00 UTC.
 SATURDAY = datetime(2026, 12, 5, 1, 0, tzinfo=UTC)
@@ -135,3 +137,33 @@ def test_basic_schedules_and_unreadable_ones():
     # Manual, or a cron that cannot be read: never called late.
     assert overdue("manual", None, None, last, last + timedelta(days=90)) is None
     assert overdue("cron", "every day", None, last, last + timedelta(days=90)) is None
+
+
+def _connection(cron: str, created: str, status: str = "active") -> Connection:
+    return Connection.model_validate({
+        "connectionId": "c", "name": "Gong → Postgres", "sourceId": "s", "destinationId": "d", "workspaceId": "w",
+        "status": status, "schedule": {"scheduleType": "cron", "cronExpression": cron},
+        "createdAt": int(at(created).timestamp()),
+    })
+
+
+def _job(started: str) -> Job:
+    return Job.model_validate({"jobId": 1, "status": "succeeded", "jobType": "sync", "connectionId": "c",
+                               "startTime": started.replace(" ", "T") + "Z"})
+
+
+def test_a_connection_that_never_ran_is_judged_from_its_creation():
+    weekdays = _connection("0 0 9 ? * MON-FRI", "2026-12-05 10:00:00")  # made on a Saturday
+    assert lateness(weekdays, None, at("2026-12-06 23:00:00")) is None  # Sunday: nothing was due yet
+    assert lateness(weekdays, None, at("2026-12-07 09:30:00")) is None  # Monday's run is due, not overdue
+    late = lateness(weekdays, None, at("2026-12-08 09:30:00"))
+    assert late is not None and "never run; its first run was due Mon 2026-12-07 09:00 UTC" in late
+
+
+def test_lateness_says_when_the_missed_run_was_due():
+    six_hourly = _connection("0 0 */6 * * ?", "2026-11-01 00:00:00")
+    late = lateness(six_hourly, _job("2026-12-05 01:00:00"), at("2026-12-05 13:00:00"))
+    assert late is not None and "the run due Sat 2026-12-05 06:00 UTC (7.0 h ago) never started" in late
+    assert lateness(six_hourly, _job("2026-12-05 01:00:00"), at("2026-12-05 11:00:00")) is None
+    paused = _connection("0 0 */6 * * ?", "2026-11-01 00:00:00", status="inactive")
+    assert lateness(paused, _job("2026-11-01 01:00:00"), at("2026-12-05 13:00:00")) is None

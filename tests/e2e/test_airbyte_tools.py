@@ -45,10 +45,15 @@ async def test_health_reports_counts_and_the_failing_connection(mcp_client: Clie
 
 async def test_health_flags_a_connection_late_for_its_schedule(airbyte_sim: Simulator, mcp_client: Client):
     airbyte_sim.jobs.clear()
+    # Just created, a scheduled connection that has not run yet is not late...
+    assert tool_json(await mcp_client.call_tool("airbyte_health", {}))["late"] == []
+    # ...created three days ago, it is: its first runs came and went.
+    for connection in airbyte_sim.connections.values():
+        connection.created_at -= 3 * 86400
     health = tool_json(await mcp_client.call_tool("airbyte_health", {}))
     late = {p["connection_id"]: p["problem"] for p in health["late"]}
     assert late.keys() == {GONG_POSTGRES_CONNECTION_ID, FAILING_CONNECTION_ID}
-    assert "never run" in late[GONG_POSTGRES_CONNECTION_ID]
+    assert "never run; its first run was due" in late[GONG_POSTGRES_CONNECTION_ID]
 
 
 async def test_list_workspaces_and_sources(mcp_client: Client):
