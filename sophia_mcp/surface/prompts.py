@@ -53,15 +53,15 @@ def pipeline_health_report() -> str:
     return (
         "Report on the health of the Gong data pipeline.\n"
         "1. Call airbyte_health: is the API reachable, which connections failed their last job or are late.\n"
-        "2. Call airbyte_list_connections, and airbyte_list_jobs for any connection that failed (what failed, when, "
-        "how often).\n"
+        "2. Call airbyte_list_connections, and airbyte_diagnose_connection for any connection that failed or is late "
+        "(which stream failed, why, since when, whether a retry helps, and the next step).\n"
         "3. Call gong_data_status: for each stream, did rows arrive, how old is the newest "
         "_airbyte_extracted_at and the newest call. Compare with the last successful sync of the Postgres "
         "connection: a succeeded job with stale tables means the sync wrote nothing new.\n"
         "4. Call airbyte_setup_pipeline (plan only) to see whether the pipeline drifted from the Sophia design.\n"
         "5. Write a short report: status per connection and stream (OK / late / failing / missing), the likely "
-        "cause, and the next action (e.g. airbyte_trigger_sync, enable a stream, fix credentials). Do not trigger "
-        "syncs unless asked."
+        "cause, and the next action (the diagnosis's next step: e.g. airbyte_trigger_sync, fix credentials, resume a "
+        "paused connection). Do not trigger, pause or reset anything unless asked."
     )
 
 
