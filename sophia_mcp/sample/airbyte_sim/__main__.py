@@ -7,6 +7,7 @@ import sys
 
 import uvicorn
 
+from sophia_mcp.sample.airbyte_sim.config_api import config_api_url
 from sophia_mcp.sample.airbyte_sim.routes import create_app, normalized_base_path
 from sophia_mcp.sample.airbyte_sim.seed import seeded
 
@@ -27,6 +28,7 @@ def main(argv: list[str] | None = None) -> None:
         f"Airbyte simulator at {base_url}\n"
         "Point sophia-mcp at it with:\n"
         f"  AIRBYTE_API_URL={base_url}\n"
+        f"  AIRBYTE_CONFIG_API_URL={config_api_url(base_url)}\n"
         f"  AIRBYTE_CLIENT_ID={sim.client_id}\n"
         f"  AIRBYTE_CLIENT_SECRET={sim.client_secret}",
         file=sys.stderr,
