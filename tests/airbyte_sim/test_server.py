@@ -54,16 +54,19 @@ def test_the_command_line_prints_where_it_listens_and_serves_the_seed():
     command = [sys.executable, "-m", "sophia_mcp.sample.airbyte_sim", "--port", str(port), "--token-lifetime", "180"]
     process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
     try:
-        banner = [process.stderr.readline() for _ in range(5)]
+        banner = [process.stderr.readline() for _ in range(6)]
         env = dict(line.strip().split("=", 1) for line in banner if "=" in line)
         base_url = f"http://127.0.0.1:{port}/v1"
         assert env["AIRBYTE_API_URL"] == base_url
+        assert env["AIRBYTE_CONFIG_API_URL"] == f"http://127.0.0.1:{port}/api/v1"
         wait_until_answers(f"{base_url}/health", process, CLI_START_TIMEOUT_SECONDS)
         token = _token(base_url, env)
         assert token["expires_in"] == 180
         headers = {"Authorization": f"Bearer {token['access_token']}"}
         workspaces = httpx.get(f"{base_url}/workspaces", headers=headers).json()["data"]
         assert [w["name"] for w in workspaces] == ["Sophia"]
+        job = httpx.post(f"{env['AIRBYTE_CONFIG_API_URL']}/jobs/get", json={"id": 1}, headers=headers)
+        assert job.status_code == 200 and job.json()["job"]["id"] == 1
     finally:
         process.terminate()
         process.wait(timeout=10)
