@@ -116,6 +116,23 @@ class SpeechFilters(Period):
     account: Annotated[Account, Clean] = None
 
 
+class DealFilters(BaseModel):
+    """Which deals: every filter optional, all of them must hold."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    stage: Annotated[_text("The deal's current stage, e.g. Proposal (ignoring case)."), Clean] = None
+    owner: Annotated[_text("The rep on most of its calls: a Gong user id, or part of a name or email."), Clean] = None
+    account: Annotated[Account, Clean] = None
+    flag: Annotated[
+        Literal["silent", "stage_regressed", "single_threaded"] | None,
+        Field(description="Only deals with this risk flag."),
+    ] = None
+    silent_days: Annotated[
+        int, Field(ge=1, le=3650, description="Days without a call, before the newest call in the data, that make an open deal silent.")
+    ] = 14
+
+
 def checked(model: type[M], **values: Any) -> M:
     """`model(**values)`, with a validation failure as an InvalidArgumentError naming each argument."""
     try:

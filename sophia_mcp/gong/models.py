@@ -347,3 +347,62 @@ class TranscriptSearch(Dated):
     calls: list[SaidIn] = Field(description="Newest call first.")
     next_cursor: str | None = Field(None, description="Pass as `cursor` for older calls; absent at the end.")
     note: str | None = None
+
+
+class DealRow(Compact):
+    id: str = Field(description="CRM opportunity id: pass to gong_deal_brief.")
+    name: str | None = None
+    account: str | None = None
+    account_id: str | None = None
+    stage: str | None = Field(None, description="Stage at the deal's newest call.")
+    amount: float | None = None
+    close_date: str | None = None
+    owner: str | None = Field(None, description="The rep on most of its calls.")
+    owner_id: str | None = None
+    first_call: date
+    last_call: date
+    days_since_last_call: int = Field(description="Counted back from the newest call in the data.")
+    calls: int
+    customer_people: int = Field(description="Distinct customer-side people across its calls.")
+    flags: list[str] | None = Field(None, description="silent, stage_regressed, single_threaded.")
+
+
+class DealPage(Dated):
+    deals: list[DealRow] = Field(description="Newest activity first.")
+    total: int = Field(description="Deals matching the filters.")
+    newest_call: date | None = Field(None, description="What silence is counted from.")
+    next_cursor: str | None = None
+    note: str | None = None
+
+
+class StageRun(Compact):
+    stage: str | None = None
+    first_call: date
+    last_call: date
+    calls: int
+    first_call_id: str
+
+
+class DealCall(Compact):
+    call_id: str
+    title: str | None = None
+    started: datetime
+    rep: str | None = None
+    brief: str | None = None
+    next_steps: list[str] | None = None
+
+
+class Risk(Compact):
+    flag: str
+    evidence: str
+
+
+class DealBrief(Dated):
+    deal: DealRow
+    stages: list[StageRun] = Field(description="The stage call by call, oldest first, repeats folded into runs.")
+    customer_people: list[str]
+    seller_people: list[str]
+    calls: list[DealCall] = Field(description="The newest calls with their brief and next steps.")
+    trackers: dict[str, int] | None = Field(None, description="Tracker -> calls of this deal where it fired.")
+    topics: list[str] | None = Field(None, description="Topics of the calls listed.")
+    risks: list[Risk]

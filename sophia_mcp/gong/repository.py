@@ -8,6 +8,7 @@ a minute old, so enabling the stream in Airbyte works without a restart; a table
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TypeVar
@@ -17,7 +18,9 @@ import anyio
 from sophia_mcp.gong import arguments, layout
 from sophia_mcp.gong.arguments import Moment
 from sophia_mcp.gong.errors import StreamMissingError
-from sophia_mcp.gong.filters import CallFilters, SpeechFilters
+from sophia_mcp.gong.deals import DEFAULT_SILENT_DAYS
+from sophia_mcp.gong.errors import InvalidArgumentError
+from sophia_mcp.gong.filters import CallFilters, DealFilters, SpeechFilters
 from sophia_mcp.gong.freshness import DEFAULT_STALE_AFTER_HOURS, DataAge, Freshness
 from sophia_mcp.gong.summary import Summary, load_summary
 from sophia_mcp.gong.models import (
@@ -26,6 +29,8 @@ from sophia_mcp.gong.models import (
     CallPage,
     DataStatus,
     Dated,
+    DealBrief,
+    DealPage,
     RepStats,
     SchemaReport,
     TranscriptPage,
@@ -36,6 +41,7 @@ from sophia_mcp.gong.models import (
 from sophia_mcp.gong.queries.accounts import account_activity
 from sophia_mcp.gong.queries.call_detail import get_call
 from sophia_mcp.gong.queries.calls import search_calls
+from sophia_mcp.gong.queries.deals import deal_brief, list_deals
 from sophia_mcp.gong.queries.reps import rep_stats
 from sophia_mcp.gong.queries.said import search_transcripts
 from sophia_mcp.gong.queries.status import data_status
@@ -46,6 +52,7 @@ from sophia_mcp.postgres.errors import MissingTableError
 from sophia_mcp.postgres.readonly import ReadOnlyPool
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 
 # The tables each kind of answer reads, for its `as_of`.
@@ -130,6 +137,40 @@ class GongRepository:
         return await self._run(
             lambda schema: search_transcripts(self._pool, schema, phrase, exact, filters, size, cursor), SPEECH
         )
+
+    async def list_deals(
+        self, filters: DealFilters | None = None, *, limit: int | None = None, cursor: str | None = None
+    ) -> DealPage:
+        """Every opportunity in the calls' CRM context, newest activity first, with risk flags."""
+        filters = filters or DealFilters()
+        size = arguments.limit("limit", limit, default=20, maximum=100)
+        return await self._run(
+            lambda schema: self._with_summary(schema, lambda summary: list_deals(summary, filters, size, cursor)),
+            EXTENSIVE,
+        )
+
+    async def deal_brief(self, opportunity: str, *, silent_days: int = DEFAULT_SILENT_DAYS) -> DealBrief:
+        """One deal by CRM id or name: stage call by call, people, recent briefs, trackers, risks."""
+        wanted = arguments.text("opportunity", opportunity)
+        if wanted is None:
+            raise InvalidArgumentError("opportunity is required: a CRM opportunity id or part of its name.")
+
+        async def brief(schema: GongSchema) -> DealBrief:
+            summary = await self._calls_summary(schema)
+            return await deal_brief(self._pool, schema, summary, wanted, silent_days)
+
+        return await self._run(brief, EXTENSIVE)
+
+    async def warm(self) -> None:
+        """Read the summary behind the cross-call answers ahead of the first question (it takes
+        seconds on large data); a failure is left for that question to report."""
+        try:
+            await self._calls_summary(await self.tables())
+        except Exception:  # noqa: BLE001 - warming is best effort; the lookup itself will say what failed
+            logger.info("warming the Gong summary failed; the first cross-call lookup will retry", exc_info=True)
+
+    async def _with_summary(self, schema: GongSchema, answer: Callable[[Summary], T]) -> T:
+        return answer(await self._calls_summary(schema))
 
     async def data_age(self, streams: Iterable[str] = layout.STREAMS) -> DataAge:
         """How old the data of these streams is: `as_of`, the newest `_airbyte_extracted_at` among

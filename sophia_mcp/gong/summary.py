@@ -21,11 +21,13 @@ from typing import Any
 from sophia_mcp.gong import layout
 from sophia_mcp.gong.queries.common import fields, number
 from sophia_mcp.gong.schema import GongSchema
-from sophia_mcp.gong.sql import first_crm_id, first_crm_name, is_latest
+from sophia_mcp.gong.sql import first_crm_id, first_crm_name, full_name, is_latest
 from sophia_mcp.postgres.readonly import ReadOnlyPool
 
 # One process holds at most this many calls in its summary (about 400 bytes each).
 MAX_CALLS = 2_000_000
+# Reading every call takes seconds at 100,000 calls: more than one lookup may take.
+LOAD_TIMEOUT_MS = 120_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +50,7 @@ class CallSummary:
     account_id: str | None
     account_name: str | None
     opportunities: tuple[OpportunityAtCall, ...]
-    # (email or name, display name) of each customer-side party.
+    # (email or name in lower case, as written) of each customer-side party.
     customers: tuple[tuple[str, str], ...]
     # (tracker name, times it fired) for trackers that fired.
     trackers: tuple[tuple[str, int], ...]
@@ -59,7 +61,11 @@ class Summary:
     as_of: datetime | None
     # Oldest first.
     calls: list[CallSummary]
+    # Gong user id -> (name, email), for reps.
+    users: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
     starts: list[datetime] = field(default_factory=list)
+    # What the lookups derive from the calls (deals, tracker keys), built once per summary.
+    derived: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.starts = [call.started for call in self.calls]
@@ -82,34 +88,51 @@ def _statement(schema: GongSchema) -> str:
         return extensive.col("e", column)
 
     context, parties, content, meta = e("context"), e("parties"), e("content"), e("metaData")
-    opportunities = (
-        f"(SELECT jsonb_agg(jsonb_build_array(o ->> 'objectId', o ->> 'timing', o -> 'fields')) "
-        f"FROM jsonb_path_query({context}, 'strict $[*].objects[*] ? (@.objectType == \"Opportunity\")', '{{}}', true) o)"
-    )
-    customers = (
-        f"(SELECT jsonb_agg(jsonb_build_array(p ->> 'emailAddress', p ->> 'name')) "
-        f"FROM jsonb_path_query({parties}, 'strict $[*] ? (@.affiliation == \"External\")', '{{}}', true) p)"
-    )
-    trackers = (
-        f"(SELECT jsonb_agg(jsonb_build_array(t ->> 'name', t -> 'count')) "
-        f"FROM jsonb_path_query({content}, 'strict $.trackers[*] ? (@.count > 0)', '{{}}', true) t)"
+    opportunity = '$[*].objects[*] ? (@.objectType == "Opportunity"'
+    # One jsonpath per figure (Postgres evaluates them without building rows), packed in one array
+    # so that this side parses one small JSON text per call.
+    packed = (
+        "jsonb_build_array("
+        f"COALESCE(NULLIF(jsonb_path_query_array({context}, '{opportunity} && @.timing == \"TimeOfCall\")'), '[]'), "
+        f"jsonb_path_query_array({context}, '{opportunity})')), "
+        f"jsonb_path_query_array({parties}, '$[*] ? (@.affiliation == \"External\").emailAddress'), "
+        f"jsonb_path_query_array({parties}, "
+        "'$[*] ? (@.affiliation == \"External\" && !exists(@.emailAddress)).name'), "
+        f"jsonb_path_query_array({content}, '$.trackers[*] ? (@.count > 0 && exists(@.name)).name'), "
+        f"jsonb_path_query_array({content}, '$.trackers[*] ? (@.count > 0 && exists(@.name)).count'))::text"
     )
     return (
         f"SELECT {e('id')}::text AS id, {e('startdatetime')} AS started, {e(layout.EXTRACTED_AT)} AS extracted, "
         f"{meta} ->> 'primaryUserId' AS rep_id, {meta} ->> 'title' AS title, "
         f"{first_crm_id(context, 'Account')} AS account_id, {first_crm_name(context, 'Account')} AS account_name, "
-        f"{opportunities}::text AS opportunities, {customers}::text AS customers, {trackers}::text AS trackers "
+        f"{packed} AS packed "
         f"FROM {extensive.sql} e WHERE {is_latest(extensive, 'e')} AND {e('startdatetime')} IS NOT NULL "
         f"ORDER BY {e('startdatetime')}, {e('id')} LIMIT {MAX_CALLS}"
     )
 
 
 async def load_summary(pool: ReadOnlyPool, schema: GongSchema, as_of: datetime | None) -> Summary:
-    rows = await pool.fetch_bulk(_statement(schema), max_rows=MAX_CALLS, max_bytes=2_000_000_000)
-    return Summary(as_of=as_of, calls=[_call(row) for row in rows])
+    rows = await pool.fetch_bulk(
+        _statement(schema), max_rows=MAX_CALLS, max_bytes=2_000_000_000, timeout_ms=LOAD_TIMEOUT_MS
+    )
+    users: dict[str, tuple[str | None, str | None]] = {}
+    if schema.has("users"):
+        table = schema.table("users")
+        user_rows = await pool.fetch_bulk(
+            f"SELECT {table.col('u', 'id')} AS id, {full_name(table, 'u')} AS name, {table.col('u', 'emailAddress')} AS email "
+            f"FROM {table.sql} u WHERE {is_latest(table, 'u')}",
+            max_rows=MAX_CALLS,
+            max_bytes=2_000_000_000,
+            timeout_ms=LOAD_TIMEOUT_MS,
+        )
+        users = {row["id"]: (row["name"], row["email"]) for row in user_rows}
+    return Summary(as_of=as_of, calls=[_call(row) for row in rows], users=users)
 
 
 def _call(row: Any) -> CallSummary:
+    opportunities, emails, names, tracker_names, tracker_counts = json.loads(row["packed"])
+    people = {str(email).strip().lower(): str(email) for email in emails if email}
+    people.update({str(name).strip().lower(): str(name) for name in names if name})
     return CallSummary(
         id=row["id"],
         started=row["started"],
@@ -118,29 +141,30 @@ def _call(row: Any) -> CallSummary:
         title=row["title"],
         account_id=row["account_id"],
         account_name=row["account_name"],
-        opportunities=_opportunities(row["opportunities"]),
-        customers=_customers(row["customers"]),
-        trackers=_trackers(row["trackers"]),
+        opportunities=_opportunities(opportunities),
+        customers=tuple(people.items()),
+        trackers=tuple(
+            (str(name), int(count))
+            for name, count in zip(tracker_names, tracker_counts)
+            if isinstance(count, (int, float)) and not isinstance(count, bool)
+        ),
     )
 
 
-def _opportunities(text: str | None) -> tuple[OpportunityAtCall, ...]:
-    """One per opportunity id: the stage at the time of the call when Gong gave both timings."""
-    chosen: dict[str, tuple[str | None, Any]] = {}
-    for item in json.loads(text) if text else ():
-        object_id, timing, values = item
-        if not object_id:
-            continue
-        if object_id not in chosen or timing == "TimeOfCall":
-            chosen[object_id] = (timing, values)
+def _opportunities(objects: list[Any]) -> tuple[OpportunityAtCall, ...]:
+    """One per opportunity id (the statement prefers the objects as of the time of the call)."""
+    chosen: dict[str, Any] = {}
+    for item in objects:
+        if isinstance(item, dict) and item.get("objectId"):
+            chosen.setdefault(str(item["objectId"]), item)
     result = []
-    for object_id, (_, values) in chosen.items():
-        crm = fields({"fields": values})
+    for object_id, item in chosen.items():
+        crm = fields(item)
         stage = crm.get("StageName")
         close = crm.get("CloseDate")
         result.append(
             OpportunityAtCall(
-                id=str(object_id),
+                id=object_id,
                 name=str(crm["Name"]) if crm.get("Name") is not None else None,
                 stage=str(stage) if stage is not None else None,
                 probability=number(crm.get("Probability")),
@@ -149,20 +173,3 @@ def _opportunities(text: str | None) -> tuple[OpportunityAtCall, ...]:
             )
         )
     return tuple(result)
-
-
-def _customers(text: str | None) -> tuple[tuple[str, str], ...]:
-    people = {}
-    for email, name in json.loads(text) if text else ():
-        key = (email or name or "").strip().lower()
-        if key:
-            people.setdefault(key, name or email)
-    return tuple(people.items())
-
-
-def _trackers(text: str | None) -> tuple[tuple[str, int], ...]:
-    fired = []
-    for name, count in json.loads(text) if text else ():
-        if isinstance(name, str) and isinstance(count, (int, float)) and not isinstance(count, bool) and count > 0:
-            fired.append((name, int(count)))
-    return tuple(fired)

@@ -48,10 +48,9 @@ def transcript_words_sql(transcript_column: str) -> str:
     return f"to_tsvector('simple'::regconfig, {_folded_sql(sentences)})"
 
 
-def phrase_query_sql(phrase_param: str, exact: bool) -> str:
-    """A tsquery of the phrase's words: in order and adjacent (`exact`), or all of them anywhere."""
-    build = "phraseto_tsquery" if exact else "plainto_tsquery"
-    return f"{build}('simple'::regconfig, {_folded_sql(phrase_param)})"
+def words_query_sql(phrase_param: str) -> str:
+    """A tsquery of every word of the phrase, anywhere (no positions: the index answers it alone)."""
+    return f"plainto_tsquery('simple'::regconfig, {_folded_sql(phrase_param)})"
 
 
 def find(sentence: str, wanted: list[str], exact: bool) -> tuple[int, int] | None:

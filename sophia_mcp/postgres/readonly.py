@@ -52,12 +52,20 @@ class ReadOnlySession:
         """Rows of a query this program wrote; `args` are bound as parameters, never formatted in."""
         return await self.fetch_bulk(sql, *args, max_rows=self._pool.max_rows, max_bytes=self._pool.max_bytes)
 
-    async def fetch_bulk(self, sql: str, *args: Any, max_rows: int, max_bytes: int) -> list[asyncpg.Record]:
+    async def fetch_bulk(
+        self, sql: str, *args: Any, max_rows: int, max_bytes: int, timeout_ms: int | None = None
+    ) -> list[asyncpg.Record]:
         """`fetch` with caps of its own: for this program's in-process summaries, which read a row
-        per call once and never hand them to a caller as they are."""
+        per call once and never hand them to a caller as they are. `timeout_ms` raises the
+        statement timeout for this statement only (SET LOCAL, undone by the transaction's end)."""
         pool = self._pool
+        client_timeout = pool.client_timeout_s
         try:
-            rows = await self._connection.fetch(sql, *args, timeout=pool.client_timeout_s)
+            if timeout_ms is not None:
+                # This program's own integer, not caller text.
+                await self._connection.execute(f"SET LOCAL statement_timeout = {int(timeout_ms)}")
+                client_timeout = timeout_ms / 1000 + CLIENT_TIMEOUT_GRACE_S
+            rows = await self._connection.fetch(sql, *args, timeout=client_timeout)
         except QUERY_FAILURES as error:
             raise query_error(error, pool.target, pool.statement_timeout_ms) from error
         if len(rows) > max_rows:
@@ -183,9 +191,11 @@ class ReadOnlyPool:
         async with self.session() as session:
             return await session.fetch(sql, *args)
 
-    async def fetch_bulk(self, sql: str, *args: Any, max_rows: int, max_bytes: int) -> list[asyncpg.Record]:
+    async def fetch_bulk(
+        self, sql: str, *args: Any, max_rows: int, max_bytes: int, timeout_ms: int | None = None
+    ) -> list[asyncpg.Record]:
         async with self.session() as session:
-            return await session.fetch_bulk(sql, *args, max_rows=max_rows, max_bytes=max_bytes)
+            return await session.fetch_bulk(sql, *args, max_rows=max_rows, max_bytes=max_bytes, timeout_ms=timeout_ms)
 
     async def fetchrow(self, sql: str, *args: Any) -> asyncpg.Record | None:
         async with self.session() as session:

@@ -94,6 +94,9 @@ class AppContext:
             pool, postgres.gong_schema, postgres.table_prefix, stale_after_hours=postgres.stale_after_hours
         )
         self.starting = None
+        if self._background is not None:
+            # The cross-call Gong answers need a summary that takes seconds to read on large data.
+            self._background.start_soon(self._gong.warm)
         if self.settings.qdrant.owned_shard and self._background is not None:
             # The embedded shard is this process's own: it indexes it in the background.
             from sophia_mcp.search.background import BackgroundIndexer

@@ -28,6 +28,7 @@ pytestmark = pytest.mark.anyio
 GONG_TOOLS = {
     "gong_search_calls", "gong_get_call", "gong_get_transcript", "gong_list_users",
     "gong_account_activity", "gong_rep_stats", "gong_data_status", "gong_search_transcripts",
+    "gong_list_deals", "gong_deal_brief",
 }
 
 
@@ -273,6 +274,8 @@ async def test_every_gong_answer_says_how_old_its_data_is(gong: Client, manifest
         await call(gong, "gong_rep_stats"),
         await call(gong, "gong_data_status"),
         await call(gong, "gong_search_transcripts", phrase="BW-4471"),
+        await call(gong, "gong_list_deals", limit=1),
+        await call(gong, "gong_deal_brief", opportunity=facts.opportunity_id),
     ]
     for answer in answers:
         as_of = datetime.fromisoformat(answer["as_of"].replace("Z", "+00:00"))
@@ -295,6 +298,19 @@ async def test_search_transcripts_finds_the_phrase_with_speaker_and_offset(gong:
     assert all(c["said"][0]["speaker"] in manifest.calls[c["call_id"]].speakers.values() for c in found)
     text = error_text(await gong.call_tool("gong_search_transcripts", {"phrase": "  ...  "}))
     assert "no letters or digits" in text
+
+
+async def test_deals_at_risk_and_one_deal_brief_over_stdio(gong: Client, manifest):
+    from tests.gong.test_deals import expected_deals
+
+    expected = expected_deals(manifest)
+    regressed = await call(gong, "gong_list_deals", flag="stage_regressed", limit=100)
+    assert {d["id"] for d in regressed["deals"]} == {i for i, f in expected.items() if "stage_regressed" in f["flags"]}
+    brief = await call(gong, "gong_deal_brief", opportunity=regressed["deals"][0]["id"])
+    assert brief["deal"]["id"] == regressed["deals"][0]["id"]
+    assert any(r["flag"] == "stage_regressed" and "call " in r["evidence"] for r in brief["risks"])
+    assert "matches several deals" in error_text(await gong.call_tool("gong_deal_brief", {"opportunity": "2026"}))
+    assert "loosen" in (await call(gong, "gong_list_deals", stage="nope"))["note"]
 
 
 # --- resources ------------------------------------------------------------------------------------
@@ -351,6 +367,8 @@ async def test_resource_errors_are_clear(gong: Client, manifest):
 TEXT_ARGUMENTS = {
     "gong_search_calls": ("text", "rep", "account", "opportunity", "tracker", "cursor"),
     "gong_search_transcripts": ("phrase", "rep", "account", "cursor"),
+    "gong_list_deals": ("stage", "owner", "account", "cursor"),
+    "gong_deal_brief": ("opportunity",),
     "gong_get_call": ("call_id",),
     "gong_get_transcript": ("call_id", "cursor"),
     "gong_list_users": ("query", "cursor"),

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sophia_mcp.errors import SophiaError
-from sophia_mcp.gong.filters import CallFilters, SpeechFilters, checked
+from sophia_mcp.gong.filters import CallFilters, DealFilters, SpeechFilters, checked
 from sophia_mcp.gong.repository import GongRepository
 from sophia_mcp.postgres.errors import QueryTimeoutError, ReadOnlyViolationError
 from sophia_mcp.postgres.readonly import ReadOnlyPool
@@ -71,6 +71,12 @@ TEXT_ARGUMENTS: dict[str, Lookup] = {
         "pricing", checked(SpeechFilters, account=value)
     ),
     "search_transcripts.cursor": lambda repo, value: repo.search_transcripts("pricing", cursor=value),
+    "list_deals.stage": lambda repo, value: repo.list_deals(checked(DealFilters, stage=value)),
+    "list_deals.owner": lambda repo, value: repo.list_deals(checked(DealFilters, owner=value)),
+    "list_deals.account": lambda repo, value: repo.list_deals(checked(DealFilters, account=value)),
+    "list_deals.flag": lambda repo, value: repo.list_deals(checked(DealFilters, flag=value)),
+    "list_deals.cursor": lambda repo, value: repo.list_deals(cursor=value),
+    "deal_brief.opportunity": lambda repo, value: repo.deal_brief(value),
     "get_call.call_id": lambda repo, value: repo.get_call(value),
     "get_transcript.call_id": lambda repo, value: repo.get_transcript(value),
     "get_transcript.cursor": lambda repo, value: repo.get_transcript("7782342274025937895", cursor=value),
@@ -116,7 +122,7 @@ async def test_hostile_text_in_every_argument_changes_nothing(repo, gong_postgre
     for name, lookup in TEXT_ARGUMENTS.items():
         for attack in ATTACKS:
             outcome = await _outcome(lookup, repo, attack)
-            if "\x00" in attack and not name.endswith(("cursor", "direction")):
+            if "\x00" in attack and not name.endswith(("cursor", "direction", "flag")):
                 assert "NUL character" in outcome, (name, outcome)
     assert await table_checksums(gong_postgres_url) == before
     assert (await repo.search_calls(limit=1)).calls, "still serving"

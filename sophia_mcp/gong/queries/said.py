@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sophia_mcp.gong import cursors, wording
+from sophia_mcp.gong import cursors, layout, wording
 from sophia_mcp.gong.errors import InvalidArgumentError
 from sophia_mcp.gong.filters import MAX_TEXT, SpeechFilters, clean_text
 from sophia_mcp.gong.models import PhraseHit, SaidIn, TranscriptSearch
@@ -104,27 +104,37 @@ async def _candidates(
     def t(column: str) -> str:
         return transcripts.col("t", column)
 
-    matches = wording.phrase_query_sql(query.param(phrase, "text"), exact)
-    where = [f"{wording.transcript_words_sql(t('transcript'))} @@ {matches}", is_latest(transcripts, "t")]
+    # All the words, anywhere in the transcript: a plain full-text match, which the GIN index
+    # answers without reading a single transcript; word order and sentences are checked here after.
+    matches = wording.words_query_sql(query.param(phrase, "text"))
+    inner = [f"{wording.transcript_words_sql(t('transcript'))} @@ {matches}"]
     if filters.since:
-        where.append(f"{t('started')} >= {query.param(filters.since, 'timestamptz')}")
+        inner.append(f"{t('started')} >= {query.param(filters.since, 'timestamptz')}")
     if filters.until:
-        where.append(f"{t('started')} < {query.param(filters.until, 'timestamptz')}")
+        inner.append(f"{t('started')} < {query.param(filters.until, 'timestamptz')}")
+
+    def s(column: str) -> str:
+        return transcripts.col("s", column)
+
+    where = [is_latest(transcripts, "s"), f"{s('started')} IS NOT NULL"]
     if filters.rep:
         calls = schema.table("calls")
         where.append(
-            f"EXISTS (SELECT 1 FROM {calls.sql} c WHERE {calls.col('c', 'id')} = {t('callId')} AND "
+            f"EXISTS (SELECT 1 FROM {calls.sql} c WHERE {calls.col('c', 'id')} = {s('callId')} AND "
             f"{rep_filter(schema, query, filters.rep, calls.col('c', 'primaryUserId'))})"
         )
     if filters.account:
-        where.append(crm_filter(schema, query, "Account", filters.account, t("callId")))
+        where.append(crm_filter(schema, query, "Account", filters.account, s("callId")))
     if position:
         started = query.param(cursors.from_micros(position["t"]), "timestamptz")
-        where.append(f"({t('started')}, {t('callId')}) < ({started}, {query.param(position['i'], 'text')})")
+        where.append(f"({s('started')}, {s('callId')}) < ({started}, {query.param(position['i'], 'text')})")
+    kept = ", ".join(t(column) for column in ("callId", "started", layout.EXTRACTED_AT, layout.RAW_ID))
+    # MATERIALIZED: the matches come from the index first, even for a common word; walking the calls
+    # newest first instead would compute the words of every transcript passed on the way.
     sql = (
-        f"SELECT {t('callId')} AS id, {t('started')} AS started FROM {transcripts.sql} t "
-        f"WHERE {' AND '.join(where)} AND {t('started')} IS NOT NULL "
-        f"ORDER BY {t('started')} DESC, {t('callId')} DESC LIMIT {query.param(batch, 'int')}"
+        f"WITH s AS MATERIALIZED (SELECT {kept} FROM {transcripts.sql} t WHERE {' AND '.join(inner)}) "
+        f"SELECT {s('callId')} AS id, {s('started')} AS started FROM s WHERE {' AND '.join(where)} "
+        f"ORDER BY {s('started')} DESC, {s('callId')} DESC LIMIT {query.param(batch, 'int')}"
     )
     return await session.fetch(sql, *query.args)
 

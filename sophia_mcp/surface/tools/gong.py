@@ -17,12 +17,14 @@ from sophia_mcp.gong.models import (
     CallDetail,
     CallPage,
     DataStatus,
+    DealBrief,
+    DealPage,
     RepStats,
     TranscriptPage,
     TranscriptSearch,
     UserPage,
 )
-from sophia_mcp.gong.filters import Account, CallFilters, Rep, Since, SpeechFilters, Until, checked
+from sophia_mcp.gong.filters import Account, CallFilters, DealFilters, Rep, Since, SpeechFilters, Until, checked
 from sophia_mcp.surface.tools.shaping import add_tools, compact, tool_errors
 
 __all__ = ["Account", "Rep", "Since", "Until", "register"]
@@ -111,6 +113,34 @@ async def gong_search_transcripts(
 
 
 @tool_errors
+@filter_arguments(DealFilters)
+async def gong_list_deals(
+    ctx: Context,
+    filters: DealFilters,
+    limit: Annotated[int, Field(ge=1, le=100)] = 20,
+    cursor: PageCursor = None,
+) -> Annotated[CallToolResult, DealPage]:
+    """Deals (CRM opportunities found in the calls), newest activity first: stage, amount, close date, owner,
+    first and last call, calls, customer people, and risk flags silent (no call for silent_days, counted from
+    the newest data), stage_regressed (stage moved back between calls), single_threaded (one customer
+    person). Filter by stage, owner, account or flag; ids go to gong_deal_brief."""
+    return compact(await app_context(ctx).gong.list_deals(filters, limit=limit, cursor=cursor))
+
+
+@tool_errors
+async def gong_deal_brief(
+    ctx: Context,
+    opportunity: Annotated[
+        str, Field(min_length=1, max_length=200, description="A CRM opportunity id (gong_list_deals) or part of its name.")
+    ],
+    silent_days: Annotated[int, Field(ge=1, le=3650, description="Days without a call that make it silent.")] = 14,
+) -> Annotated[CallToolResult, DealBrief]:
+    """One deal: its stage call by call, the people on each side, the newest calls with their briefs and next
+    steps, the trackers and topics that came up, and each risk flag with its evidence (dates and call ids)."""
+    return compact(await app_context(ctx).gong.deal_brief(opportunity, silent_days=silent_days))
+
+
+@tool_errors
 async def gong_get_call(
     ctx: Context,
     call_id: CallId,
@@ -191,6 +221,8 @@ def register(server: MCPServer[AppContext]) -> None:
             gong_get_call,
             gong_get_transcript,
             gong_search_transcripts,
+            gong_list_deals,
+            gong_deal_brief,
             gong_list_users,
             gong_account_activity,
             gong_rep_stats,
