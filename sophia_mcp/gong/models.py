@@ -406,3 +406,82 @@ class DealBrief(Dated):
     trackers: dict[str, int] | None = Field(None, description="Tracker -> calls of this deal where it fired.")
     topics: list[str] | None = Field(None, description="Topics of the calls listed.")
     risks: list[Risk]
+
+
+class TrackerBucket(Compact):
+    key: str = Field(description="Week (its Monday), month (YYYY-MM), rep id or account id.")
+    label: str | None = Field(None, description="The rep's or account's name.")
+    calls: int = Field(description="Calls where the tracker fired.")
+    hits: int = Field(description="Times it fired in them.")
+
+
+class TrackerCount(Compact):
+    tracker: str
+    calls: int
+    hits: int
+    buckets: list[TrackerBucket]
+    buckets_more: int | None = Field(None, description="Buckets left out (smallest first) to keep the answer short.")
+
+
+class TrackerStats(Dated):
+    by: str
+    since: datetime | None = None
+    until: datetime | None = None
+    calls_in_period: int
+    trackers: list[TrackerCount] = Field(description="Most calls first.")
+    note: str | None = None
+
+
+class QuestionScore(Compact):
+    scorecard: str | None = None
+    question: str
+    average: float
+    answers: int
+
+
+class RepScore(Compact):
+    rep_id: str
+    rep: str | None = None
+    reviewed: int = Field(description="Answered scorecards about this rep's calls.")
+    average: float = Field(description="Average of every scored answer, 1-5.")
+    overall: float | None = Field(None, description="Average of the overall question.")
+
+
+class ScorecardStats(Dated):
+    since: datetime | None = None
+    until: datetime | None = None
+    reviewed: int
+    reps: list[RepScore] = Field(description="Most reviewed first.")
+    questions: list[QuestionScore]
+    note: str | None = None
+
+
+class CountBy(Compact):
+    id: str | None = None
+    name: str | None = None
+    calls: int
+
+
+class StageMove(Compact):
+    deal_id: str
+    deal: str | None = None
+    before: str | None = None
+    after: str | None = None
+    call_id: str = Field(description="The newest call, with the stage now.")
+
+
+class DealMention(Compact):
+    deal_id: str
+    deal: str | None = None
+    account: str | None = None
+    last_call: date
+
+
+class ChangesSince(Dated):
+    since: datetime = Field(description="Changes arrived at or after this moment.")
+    new_calls: int
+    new_calls_by_account: list[CountBy] = Field(description="Most first; at most 20.")
+    new_calls_by_rep: list[CountBy] = Field(description="Most first; at most 20.")
+    stage_moves: list[StageMove] = Field(description="Deals whose stage changed with the new calls; at most 50.")
+    new_deals: list[DealMention] = Field(description="Deals whose first call arrived; at most 50.")
+    newly_silent: list[DealMention] = Field(description="Open deals silent now that were not before; at most 50.")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import date, datetime
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TypeVar
 
@@ -20,7 +21,7 @@ from sophia_mcp.gong.arguments import Moment
 from sophia_mcp.gong.errors import StreamMissingError
 from sophia_mcp.gong.deals import DEFAULT_SILENT_DAYS
 from sophia_mcp.gong.errors import InvalidArgumentError
-from sophia_mcp.gong.filters import CallFilters, DealFilters, SpeechFilters
+from sophia_mcp.gong.filters import CallFilters, DealFilters, Period, SpeechFilters, utc_moment
 from sophia_mcp.gong.freshness import DEFAULT_STALE_AFTER_HOURS, DataAge, Freshness
 from sophia_mcp.gong.summary import Summary, load_summary
 from sophia_mcp.gong.models import (
@@ -29,8 +30,11 @@ from sophia_mcp.gong.models import (
     CallPage,
     DataStatus,
     Dated,
+    ChangesSince,
     DealBrief,
     DealPage,
+    ScorecardStats,
+    TrackerStats,
     RepStats,
     SchemaReport,
     TranscriptPage,
@@ -41,7 +45,10 @@ from sophia_mcp.gong.models import (
 from sophia_mcp.gong.queries.accounts import account_activity
 from sophia_mcp.gong.queries.call_detail import get_call
 from sophia_mcp.gong.queries.calls import search_calls
+from sophia_mcp.gong.queries.changes import changes_since
 from sophia_mcp.gong.queries.deals import deal_brief, list_deals
+from sophia_mcp.gong.queries.scorecards import scorecard_stats
+from sophia_mcp.gong.queries.trackers import tracker_stats
 from sophia_mcp.gong.queries.reps import rep_stats
 from sophia_mcp.gong.queries.said import search_transcripts
 from sophia_mcp.gong.queries.status import data_status
@@ -160,6 +167,38 @@ class GongRepository:
             return await deal_brief(self._pool, schema, summary, wanted, silent_days)
 
         return await self._run(brief, EXTENSIVE)
+
+    async def tracker_stats(
+        self, tracker: str | None = None, *, by: str = "week", period: Period | None = None
+    ) -> TrackerStats:
+        """How often each tracker fired (calls and hits), by week, month, rep or account."""
+        if by not in ("week", "month", "rep", "account"):
+            raise InvalidArgumentError("by must be one of: week, month, rep, account.")
+        wanted = arguments.text("tracker", tracker)
+        period = period or Period()
+        return await self._run(
+            lambda schema: self._with_summary(
+                schema, lambda summary: tracker_stats(summary, wanted, by, period)  # type: ignore[arg-type]
+            ),
+            EXTENSIVE,
+        )
+
+    async def scorecard_stats(
+        self, scorecard: str | None = None, *, rep: str | None = None, period: Period | None = None
+    ) -> ScorecardStats:
+        """Answered scorecards: per rep and per question averages, and how many were reviewed."""
+        wanted, who, period = arguments.text("scorecard", scorecard), arguments.text("rep", rep), period or Period()
+        return await self._run(
+            lambda schema: scorecard_stats(self._pool, schema, wanted, who, period), SCORECARDS
+        )
+
+    async def changes_since(self, since: datetime | date | None = None) -> ChangesSince:
+        """What arrived since a moment (default: the newest load): new calls by account and rep,
+        stage moves, new deals, deals that went silent."""
+        moment = utc_moment(since)
+        return await self._run(
+            lambda schema: self._with_summary(schema, lambda summary: changes_since(summary, moment)), EXTENSIVE
+        )
 
     async def warm(self) -> None:
         """Read the summary behind the cross-call answers ahead of the first question (it takes

@@ -45,6 +45,8 @@ class CallSummary:
     id: str
     started: datetime
     extracted: datetime
+    # When the first version of the call arrived (append syncs keep the older ones).
+    first_extracted: datetime
     rep_id: str | None
     title: str | None
     account_id: str | None
@@ -103,6 +105,8 @@ def _statement(schema: GongSchema) -> str:
     )
     return (
         f"SELECT {e('id')}::text AS id, {e('startdatetime')} AS started, {e(layout.EXTRACTED_AT)} AS extracted, "
+        f"(SELECT min({extensive.col('f', layout.EXTRACTED_AT)}) FROM {extensive.sql} f "
+        f"WHERE {extensive.col('f', 'id')} = {e('id')}) AS first_extracted, "
         f"{meta} ->> 'primaryUserId' AS rep_id, {meta} ->> 'title' AS title, "
         f"{first_crm_id(context, 'Account')} AS account_id, {first_crm_name(context, 'Account')} AS account_name, "
         f"{packed} AS packed "
@@ -137,6 +141,7 @@ def _call(row: Any) -> CallSummary:
         id=row["id"],
         started=row["started"],
         extracted=row["extracted"],
+        first_extracted=row["first_extracted"] or row["extracted"],
         rep_id=row["rep_id"],
         title=row["title"],
         account_id=row["account_id"],

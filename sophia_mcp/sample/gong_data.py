@@ -126,8 +126,8 @@ def _generate(manifest: SampleManifest, calls: int, days: int, duplicate_rate: f
             manifest.private_call_ids.append(call_id)
             continue
         call = new_call(rng, world, call_id)
-        rows, older = call_rows(rng, call, manifest.now, rng.random() < duplicate_rate)
-        call.facts = replace(call.facts, has_older_version=older)
+        rows, older, first_extracted = call_rows(rng, call, manifest.now, rng.random() < duplicate_rate)
+        call.facts = replace(call.facts, has_older_version=older, first_extracted=first_extracted)
         batch.add(rows)
         if call.facts.has_transcript and rng.random() < REVIEWED_SHARE:
             review = answered_scorecard_rows(rng, call, world, rng.random() < duplicate_rate)

@@ -27,11 +27,14 @@ def account_review(account: Annotated[str, Field(description="A CRM account id o
         f"Review the account {account!r}.\n"
         f"1. Call gong_account_activity with account={account!r} (widen `since` if there is little): calls over "
         "time, the people on them, and how each opportunity's stage moved.\n"
-        "2. For the two or three most recent or most important calls, call gong_get_call.\n"
-        f"3. Call gong_semantic_search with account={account!r} for objections, competitors and pricing "
-        "concerns.\n"
-        "4. Write: relationship timeline, stakeholders (who is engaged, who went quiet), opportunity status, "
-        "open concerns with quotes and call ids, and recommended next steps."
+        f"2. Call gong_list_deals with account={account!r}: each deal's stage, amount, close date and risk flags "
+        "(silent, stage_regressed, single_threaded); for every flagged deal call gong_deal_brief for the evidence.\n"
+        "3. For the two or three most recent or most important calls, call gong_get_call.\n"
+        f"4. Call gong_search_transcripts with account={account!r} for competitors or product names you saw, and "
+        f"gong_semantic_search with account={account!r} for objections and pricing concerns.\n"
+        "5. Write: relationship timeline, stakeholders (who is engaged, who went quiet), deal status and risks with "
+        "their evidence, open concerns with quotes and call ids, and recommended next steps. Say how current the "
+        "data is (`as_of`; flag it if `stale`)."
     )
 
 
@@ -41,10 +44,13 @@ def rep_coaching(rep: Annotated[str, Field(description="A Gong user id, or the r
         f"Write coaching notes for the rep {rep!r}.\n"
         f"1. Call gong_rep_stats (last 30 days) and find {rep!r}; compare talk ratio, questions per call, "
         "longest monologue and patience with the team's median from the same result.\n"
-        f"2. Call gong_search_calls with rep={rep!r} for the recent calls, and gong_get_call on three of them "
-        "for scorecards and outcomes.\n"
-        "3. Use gong_get_transcript to find one moment done well and one to improve, with offsets.\n"
-        "4. Write three strengths and three specific things to practise, each backed by a figure or a quote."
+        f"2. Call gong_scorecard_stats with rep={rep!r}, and without it for the team: the rep's average per "
+        "question against the team's.\n"
+        f"3. Call gong_tracker_stats with by=rep for the trackers that fire on the rep's calls (pricing, "
+        f"competitors), and gong_list_deals with owner={rep!r} for deals at risk.\n"
+        f"4. Call gong_search_calls with rep={rep!r} for the recent calls, gong_get_call on three of them, and "
+        "gong_get_transcript to find one moment done well and one to improve, with offsets.\n"
+        "5. Write three strengths and three specific things to practise, each backed by a figure, a score or a quote."
     )
 
 

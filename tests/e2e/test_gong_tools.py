@@ -28,7 +28,7 @@ pytestmark = pytest.mark.anyio
 GONG_TOOLS = {
     "gong_search_calls", "gong_get_call", "gong_get_transcript", "gong_list_users",
     "gong_account_activity", "gong_rep_stats", "gong_data_status", "gong_search_transcripts",
-    "gong_list_deals", "gong_deal_brief",
+    "gong_list_deals", "gong_deal_brief", "gong_tracker_stats", "gong_scorecard_stats", "gong_changes_since",
 }
 
 
@@ -276,6 +276,9 @@ async def test_every_gong_answer_says_how_old_its_data_is(gong: Client, manifest
         await call(gong, "gong_search_transcripts", phrase="BW-4471"),
         await call(gong, "gong_list_deals", limit=1),
         await call(gong, "gong_deal_brief", opportunity=facts.opportunity_id),
+        await call(gong, "gong_tracker_stats", by="month"),
+        await call(gong, "gong_scorecard_stats"),
+        await call(gong, "gong_changes_since"),
     ]
     for answer in answers:
         as_of = datetime.fromisoformat(answer["as_of"].replace("Z", "+00:00"))
@@ -311,6 +314,23 @@ async def test_deals_at_risk_and_one_deal_brief_over_stdio(gong: Client, manifes
     assert any(r["flag"] == "stage_regressed" and "call " in r["evidence"] for r in brief["risks"])
     assert "matches several deals" in error_text(await gong.call_tool("gong_deal_brief", {"opportunity": "2026"}))
     assert "loosen" in (await call(gong, "gong_list_deals", stage="nope"))["note"]
+
+
+async def test_trackers_scorecards_and_changes_over_stdio(gong: Client, manifest):
+    stats = await call(gong, "gong_tracker_stats", by="account")
+    top = stats["trackers"][0]
+    fired = {c.id for c in manifest.calls.values() if any(name == top["tracker"] for name, _ in c.trackers)}
+    assert top["calls"] == len(fired)
+    calls = await all_pages(gong, tracker=top["tracker"].lower())
+    assert {c["id"] for c in calls} == fired
+    assert "Trackers that did" in error_text(await gong.call_tool("gong_tracker_stats", {"tracker": "nope"}))
+    reviews = sum(len(r) for r in manifest.scorecards_by_call.values())
+    assert (await call(gong, "gong_scorecard_stats"))["reviewed"] == reviews
+    since = manifest.now - timedelta(days=2)
+    changes = await call(gong, "gong_changes_since", since=since.isoformat())
+    assert changes["new_calls"] == sum(c.first_extracted >= since for c in manifest.calls.values())
+    backwards = await gong.call_tool("gong_scorecard_stats", {"since": "2026-02-01", "until": "2026-01-01"})
+    assert "since must be before until" in error_text(backwards)
 
 
 # --- resources ------------------------------------------------------------------------------------
@@ -369,6 +389,8 @@ TEXT_ARGUMENTS = {
     "gong_search_transcripts": ("phrase", "rep", "account", "cursor"),
     "gong_list_deals": ("stage", "owner", "account", "cursor"),
     "gong_deal_brief": ("opportunity",),
+    "gong_tracker_stats": ("tracker",),
+    "gong_scorecard_stats": ("scorecard", "rep"),
     "gong_get_call": ("call_id",),
     "gong_get_transcript": ("call_id", "cursor"),
     "gong_list_users": ("query", "cursor"),

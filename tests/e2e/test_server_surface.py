@@ -15,7 +15,7 @@ DESIGN_TOOLS = {
     "airbyte_diagnose_connection", "airbyte_update_connection", "airbyte_reset_connection",
     "gong_search_calls", "gong_get_call", "gong_get_transcript", "gong_list_users", "gong_account_activity",
     "gong_semantic_search", "gong_rep_stats", "gong_data_status", "gong_search_transcripts",
-    "gong_list_deals", "gong_deal_brief",
+    "gong_list_deals", "gong_deal_brief", "gong_tracker_stats", "gong_scorecard_stats", "gong_changes_since",
 }
 DESIGN_PROMPTS = {"call_brief", "account_review", "rep_coaching", "pipeline_health_report"}
 

@@ -45,6 +45,8 @@ class CallFacts:
     # Sentences from PHRASES_TO_FIND said in the call, and the trackers that fired (name -> count).
     said: tuple[str, ...] = ()
     trackers: tuple[tuple[str, int], ...] = ()
+    # When a sync first extracted the call (an older version, if one was written).
+    first_extracted: datetime | None = None
 
 
 @dataclass

@@ -62,10 +62,13 @@ def row(stream: layout.StreamLayout, values: dict[str, Any], rng: random.Random,
     )
 
 
-def call_rows(rng: random.Random, call: Call, now: datetime, older_version: bool) -> tuple[dict[str, list[Row]], bool]:
+def call_rows(
+    rng: random.Random, call: Call, now: datetime, older_version: bool
+) -> tuple[dict[str, list[Row]], bool, datetime]:
     """Rows of calls, extensiveCalls and callTranscripts for one call. With `older_version`, and if a
     later sync happened, each also keeps the version an earlier sync saw (calendar title, no AI
-    content yet, half a transcript). Also says whether it wrote that older version."""
+    content yet, half a transcript). Also says whether it wrote that older version, and when the
+    call was first extracted."""
     facts = call.facts
     first = sync_after(rng, facts.started + timedelta(seconds=facts.duration_s))
     resyncs = min(8, (now - first) // SYNC_EVERY)
@@ -109,7 +112,7 @@ def call_rows(rng: random.Random, call: Call, now: datetime, older_version: bool
                     extracted_at + timedelta(seconds=rng.randrange(1, 60)),
                 )
             )
-    return rows, older_version
+    return rows, older_version, min(extracted_at for extracted_at, *_ in versions)
 
 
 def answered_scorecard_rows(

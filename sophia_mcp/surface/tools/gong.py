@@ -3,7 +3,8 @@
 import functools
 import inspect
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
 
 import annotated_types
 from mcp.server import MCPServer
@@ -16,15 +17,18 @@ from sophia_mcp.gong.models import (
     AccountActivity,
     CallDetail,
     CallPage,
+    ChangesSince,
     DataStatus,
     DealBrief,
     DealPage,
+    ScorecardStats,
+    TrackerStats,
     RepStats,
     TranscriptPage,
     TranscriptSearch,
     UserPage,
 )
-from sophia_mcp.gong.filters import Account, CallFilters, DealFilters, Rep, Since, SpeechFilters, Until, checked
+from sophia_mcp.gong.filters import Account, CallFilters, DealFilters, Period, Rep, Since, SpeechFilters, Until, checked
 from sophia_mcp.surface.tools.shaping import add_tools, compact, tool_errors
 
 __all__ = ["Account", "Rep", "Since", "Until", "register"]
@@ -141,6 +145,47 @@ async def gong_deal_brief(
 
 
 @tool_errors
+@filter_arguments(Period)
+async def gong_tracker_stats(
+    ctx: Context,
+    filters: Period,
+    tracker: Annotated[
+        str | None, Field(max_length=200, description="One tracker's name (ignoring case); all trackers if left out.")
+    ] = None,
+    by: Annotated[Literal["week", "month", "rep", "account"], Field(description="How to bucket the counts.")] = "week",
+) -> Annotated[CallToolResult, TrackerStats]:
+    """How often Gong trackers fired (calls and hits) over a period, bucketed by week, month, rep or account;
+    most-fired tracker first. The calls behind a tracker are one gong_search_calls(tracker=...) away."""
+    return compact(await app_context(ctx).gong.tracker_stats(tracker, by=by, period=filters))
+
+
+@tool_errors
+@filter_arguments(Period)
+async def gong_scorecard_stats(
+    ctx: Context,
+    filters: Period,
+    scorecard: Annotated[str | None, Field(max_length=200, description="A scorecard id or part of its name.")] = None,
+    rep: Rep = None,
+) -> Annotated[CallToolResult, ScorecardStats]:
+    """Answered Gong scorecards over a period (by the reviewed call's start): how many were reviewed, the
+    average score per rep (all answers and the overall question) and per question, 1-5."""
+    return compact(await app_context(ctx).gong.scorecard_stats(scorecard, rep=rep, period=filters))
+
+
+@tool_errors
+async def gong_changes_since(
+    ctx: Context,
+    since: Annotated[
+        datetime | date | None,
+        Field(description="From this moment, ISO 8601, UTC; default: the newest load (Airbyte sync) of calls."),
+    ] = None,
+) -> Annotated[CallToolResult, ChangesSince]:
+    """A digest of what arrived since a moment: new calls by account and rep, deals whose stage moved, new
+    deals, and open deals that went silent. Use after a sync, or to catch up since a date."""
+    return compact(await app_context(ctx).gong.changes_since(since))
+
+
+@tool_errors
 async def gong_get_call(
     ctx: Context,
     call_id: CallId,
@@ -223,6 +268,9 @@ def register(server: MCPServer[AppContext]) -> None:
             gong_search_transcripts,
             gong_list_deals,
             gong_deal_brief,
+            gong_tracker_stats,
+            gong_scorecard_stats,
+            gong_changes_since,
             gong_list_users,
             gong_account_activity,
             gong_rep_stats,
