@@ -1,19 +1,21 @@
-"""Semantic search speed on the embedded store (Qdrant local mode), and indexing throughput.
+"""Semantic search speed on the two embedded stores side by side, and indexing throughput.
 
     python -m benchmarks.search_speed [--calls 1350] [--queries 60] [--work-dir DIR] [--write]
 
 1. Indexing: `run_index` (what `sophia-mcp index` runs) over `--calls` sample calls into an empty
-   local folder, with the real model; chunks per second overall, and the share spent embedding.
-2. Stores of 10,000 and 100,000 chunks. The 10,000 are real: the first 10,000 chunks the indexer
-   wrote. The 100,000 are those 10,000 plus nine synthetic copies of each (new ids and call ids,
-   the same payload, the vector moved by a little Gaussian noise and renormalised): embedding
-   100,000 real chunks would take about 15 minutes of this machine's two cores and tells nothing
-   more about query speed, which depends on the count, size and payload of the points, not on
-   where the text came from.
+   Qdrant Edge shard, with the real model; chunks per second overall, and the share spent embedding.
+2. Stores of 10,000 and 100,000 chunks, each written twice with the same points (dense and BM25
+   vectors, payload, index state) through the backends' own code: a Qdrant Edge shard (then
+   optimized, as `sophia-mcp index` leaves it) and a qdrant-client local-mode folder (what
+   `QDRANT_PATH` was before Edge). The 10,000 are real: the first 10,000 chunks the indexer wrote.
+   The 100,000 are those plus nine synthetic copies of each (new ids and call ids, the same payload,
+   the vector moved by a little Gaussian noise and renormalised): embedding 100,000 real chunks
+   would take long and tells nothing more about query speed.
 3. Queries: `gong_semantic_search` over stdio with the official MCP client, the server launched as
-   an assistant launches it (`sophia-mcp serve`). The first search of a process opens the folder
-   (local mode loads every point into memory) and the model: reported on its own. Then `--queries`
-   questions without a filter, with an account filter and with a date range; p50 and p95.
+   an assistant launches it (`sophia-mcp serve` with `QDRANT_PATH`, `SOPHIA_QDRANT_EMBEDDED` edge or
+   client). The first search of a fresh process (opening the store and the model) is reported on
+   its own, then `--queries` questions in hybrid mode (the default) without a filter, with an
+   account, a rep and a one-month date filter; p50 and p95, and the server's memory.
 
 qdrant-client warns when a local collection passes 20,000 points; the warning is silenced here
 (in this process and, through PYTHONWARNINGS, in the server), since it is the point being measured.
@@ -45,7 +47,9 @@ from benchmarks.search_quality import QUESTIONS, write_section
 from benchmarks.stdio import percentile, stdio_server
 from sophia_mcp.search.embeddings.fastembed_provider import FastEmbedProvider
 from sophia_mcp.search.indexer import run_index
-from sophia_mcp.search.store import INDEX_STATE_POINT_ID
+from sophia_mcp.search.model import PayloadFields
+from sophia_mcp.search.qdrant import INDEX_STATE_POINT_ID, Sparse, StoredPoint, open_backend
+from sophia_mcp.settings import QdrantSettings
 
 LOCAL_MODE_WARNING = "Local mode is not recommended"
 warnings.filterwarnings("ignore", message=LOCAL_MODE_WARNING)
@@ -82,6 +86,7 @@ class IndexFigures:
 
 @dataclass
 class QueryFigures:
+    store: str
     chunks: int
     write_seconds: float
     cold_ms: float
@@ -93,52 +98,60 @@ class QueryFigures:
 # --- building the stores -------------------------------------------------------------------------
 
 
-def read_points(path: Path):
-    from qdrant_client import QdrantClient
+def read_points(path: Path) -> list[StoredPoint]:
+    """Every point of the indexed Edge shard, with its vectors."""
+    import qdrant_edge
 
-    client = QdrantClient(path=str(path))
+    shard = qdrant_edge.EdgeShard.load(str(path / COLLECTION))
     try:
-        points, offset = [], None
-        while True:
-            page, offset = client.scroll(COLLECTION, limit=5000, offset=offset, with_payload=True, with_vectors=True)
-            points.extend(page)
-            if offset is None:
-                return points
+        records, _ = shard.scroll(qdrant_edge.ScrollRequest(limit=10_000_000, with_payload=True, with_vector=True))
     finally:
-        client.close()
+        shard.close()
+    points = []
+    for record in records:
+        sparse = record.vector.get("bm25")
+        points.append(
+            StoredPoint(
+                str(record.id),
+                record.vector["dense"],
+                Sparse(list(sparse.indices), list(sparse.values)) if sparse is not None else None,
+                record.payload or {},
+            )
+        )
+    return points
 
 
-def write_store(path: Path, state, chunks, copies: int) -> float:
-    """A local store of `chunks` and `copies - 1` noisy copies of each, plus the index state point;
-    returns the seconds spent writing."""
-    from qdrant_client import QdrantClient, models
-
+def write_store(path: Path, embedded: str, state: StoredPoint, chunks: list[StoredPoint], copies: int) -> float:
+    """A store of `chunks` and `copies - 1` noisy copies of each, plus the index state point,
+    written through the backend's own code; returns the seconds spent writing (and optimizing)."""
     rng = np.random.default_rng(7)
     shutil.rmtree(path, ignore_errors=True)
-    client = QdrantClient(path=str(path))
+    backend = open_backend(QdrantSettings(QDRANT_PATH=str(path), SOPHIA_QDRANT_EMBEDDED=embedded))
     started = time.perf_counter()
     try:
-        client.create_collection(COLLECTION, vectors_config=models.VectorParams(size=384, distance=models.Distance.COSINE))
-        client.upsert(COLLECTION, [models.PointStruct(id=state.id, vector=state.vector, payload=state.payload)])
-        batch: list[models.PointStruct] = []
+        backend.create(384, PayloadFields())
+        backend.write_state(state.payload["sophia_index_state"], 384)
+        batch: list[StoredPoint] = []
         for copy in range(copies):
             for point in chunks:
-                vector = np.asarray(point.vector)
+                vector = np.asarray(point.dense)
                 payload = dict(point.payload)
-                point_id = str(point.id)
+                point_id = point.id
                 if copy:
                     vector = vector + rng.normal(0, SYNTHETIC_NOISE, vector.shape)
                     vector /= np.linalg.norm(vector)
                     payload["call_id"] = f"{payload['call_id']}{copy}"
                     point_id = str(uuid.uuid5(uuid.NAMESPACE_OID, f"{point.id}:{copy}"))
-                batch.append(models.PointStruct(id=point_id, vector=vector.tolist(), payload=payload))
+                batch.append(StoredPoint(point_id, vector.tolist(), point.sparse, payload))
                 if len(batch) == WRITE_BATCH:
-                    client.upsert(COLLECTION, batch)
+                    backend.upsert(batch)
                     batch = []
         if batch:
-            client.upsert(COLLECTION, batch)
+            backend.upsert(batch)
+        backend.flush()
+        backend.optimize()
     finally:
-        client.close()
+        backend.close()
     return time.perf_counter() - started
 
 
@@ -155,26 +168,23 @@ def server_rss_mb() -> float | None:
         except OSError:
             continue
         fields = dict(line.split(":\t", 1) for line in text.splitlines() if ":\t" in line)
-        if fields.get("PPid", "").strip() == me and b"serve" in cmdline:
+        if fields.get("PPid", "").strip() == me and b"serve" in cmdline and b"search_speed" not in cmdline:
             return int(fields["VmRSS"].split()[0]) / 1024
     return None
 
 
-async def measure_queries(env: dict[str, str], chunks: int, write_seconds: float, queries: int, account: str, since: str, until: str) -> QueryFigures:
+async def measure_queries(
+    env: dict[str, str], store: str, chunks: int, write_seconds: float, queries: int, filters: dict[str, dict[str, str]]
+) -> QueryFigures:
     questions = [q.text for q in QUESTIONS]
-    env = {**env, "PYTHONWARNINGS": f"ignore:{LOCAL_MODE_WARNING}"}
+    env = {**env, "SOPHIA_QDRANT_EMBEDDED": store, "PYTHONWARNINGS": f"ignore:{LOCAL_MODE_WARNING}"}
     async with stdio_server(env) as client:
         started = time.perf_counter()
         result = await client.call_tool("gong_semantic_search", {"question": "warm up: pricing"})
         cold_ms = (time.perf_counter() - started) * 1000
         assert not result.is_error, result.content[0].text
-        figures = QueryFigures(chunks, write_seconds, cold_ms, server_rss_mb())
-        variants = {
-            "no filter": {},
-            f"account filter ({account})": {"account": account},
-            "date range (one month)": {"since": since, "until": until},
-        }
-        for name, extra in variants.items():
+        figures = QueryFigures(store, chunks, write_seconds, cold_ms, None)
+        for name, extra in {"no filter": {}, **filters}.items():
             times = []
             for i in range(queries):
                 arguments = {"question": questions[i % len(questions)], "limit": 5, **extra}
@@ -184,6 +194,7 @@ async def measure_queries(env: dict[str, str], chunks: int, write_seconds: float
                 assert not result.is_error, result.content[0].text
                 assert result.structured_content["calls"], (name, arguments)
             figures.times[name] = times
+        figures.rss_mb = server_rss_mb()
         figures.load = os.getloadavg()[0]
     return figures
 
@@ -211,52 +222,66 @@ async def run(calls: int, queries: int, sizes: Sequence[int], work_dir: Path) ->
         )
 
         points = await anyio.to_thread.run_sync(read_points, indexed)
-        state = next(p for p in points if str(p.id) == INDEX_STATE_POINT_ID)
-        real = [p for p in points if str(p.id) != INDEX_STATE_POINT_ID]
+        state = next(p for p in points if p.id == INDEX_STATE_POINT_ID)
+        real = [p for p in points if p.id != INDEX_STATE_POINT_ID]
         base = min(sizes)
         if len(real) < base:
             raise SystemExit(f"{calls} calls gave {len(real)} chunks; raise --calls to reach {base}")
         real = real[:base]
         account = max(manifest.accounts.values(), key=lambda a: sum(c.account_id == a.id for c in manifest.calls.values())).name
+        rep = max(manifest.users.values(), key=lambda u: sum(c.rep_id == u.id for c in manifest.calls.values())).id
         newest = max(c.started for c in manifest.calls.values())
         since, until = (newest - timedelta(days=30)).date().isoformat(), (newest + timedelta(days=1)).date().isoformat()
+        filters = {
+            "account filter": {"account": account},
+            "rep filter": {"rep": rep},
+            "one-month date filter": {"since": since, "until": until},
+        }
         results = []
         for size in sizes:
-            folder = work_dir / f"qdrant-{size}"
-            written = await anyio.to_thread.run_sync(write_store, folder, state, real, size // base)
-            results.append(await measure_queries(server_env(url, folder), size, written, queries, account, since, until))
+            for store in ("edge", "client"):
+                folder = work_dir / f"qdrant-{store}-{size}"
+                written = await anyio.to_thread.run_sync(write_store, folder, store, state, real, size // base)
+                print(f"{store} store of {size:,} chunks written in {written:.0f} s", file=sys.stderr)
+                env = server_env(url, folder)
+                results.append(await measure_queries(env, store, size, written, queries, filters))
     return index, results
 
 
+STORES = {"edge": "Qdrant Edge (now)", "client": "qdrant-client local mode (before)"}
+HEADING = "## Speed: the embedded stores side by side"
+
+
 def report(index: IndexFigures, results: Sequence[QueryFigures], queries: int) -> str:
+    names = list(results[0].times)
     lines = [
-        "## Speed: the embedded store (Qdrant local mode)",
+        HEADING,
         "",
-        "`python -m benchmarks.search_speed`, on this project's 2-core machine; other jobs may share the cores "
-        "(the load column is the 1-minute load average when a row's queries ended: above 1, treat its figures "
-        "as upper bounds). Queries are `gong_semantic_search` calls over stdio with the official MCP client, "
-        f"`limit` 5, {queries} queries per column cycling through the {len(QUESTIONS)} quality-benchmark questions; "
-        "the server is `sophia-mcp serve` with `QDRANT_PATH`.",
+        "`python -m benchmarks.search_speed`, on this project's 2-core machine, both stores in one run; other jobs "
+        "may share the cores (the load column is the 1-minute load average when a row's queries ended: above 1, "
+        "treat its figures as upper bounds, and compare the rows of one size with each other). Queries are "
+        f"`gong_semantic_search` calls over stdio with the official MCP client, hybrid mode, `limit` 5, {queries} "
+        f"queries per column cycling through the {len(QUESTIONS)} quality-benchmark questions; the server is "
+        "`sophia-mcp serve` with `QDRANT_PATH`.",
         "",
-        "| chunks in the store | first search of a process (opens the folder and the model) | server memory after it | "
-        + " | ".join(f"{name} p50 / p95" for name in results[0].times)
-        + " | load | writing the store (local mode) |",
-        "| --- | --- | --- |" + " --- |" * len(results[0].times) + " --- | --- |",
+        "| store | chunks | first search of a fresh process | " + " | ".join(f"{n} p50 / p95" for n in names)
+        + " | server memory | load | writing the store |",
+        "| --- | --- | --- |" + " --- |" * len(names) + " --- | --- | --- |",
     ]
     for figures in results:
-        cells = [f"{percentile(t, 50):.0f} / {percentile(t, 95):.0f} ms" for t in figures.times.values()]
+        cells = [f"{percentile(t, 50):.1f} / {percentile(t, 95):.1f} ms" for t in figures.times.values()]
         rss = f"{figures.rss_mb:.0f} MB" if figures.rss_mb else "n/a"
         lines.append(
-            f"| {figures.chunks:,} | {figures.cold_ms / 1000:.1f} s | {rss} | " + " | ".join(cells)
-            + f" | {figures.load:.1f} | {figures.write_seconds:.0f} s ({figures.chunks / figures.write_seconds:,.0f} points/s) |"
+            f"| {STORES[figures.store]} | {figures.chunks:,} | {figures.cold_ms / 1000:.2f} s | " + " | ".join(cells)
+            + f" | {rss} | {figures.load:.1f} | {figures.write_seconds:.0f} s |"
         )
     lines += [
         "",
-        "The 10,000 chunks are real (sample calls indexed by `run_index`); the 100,000 are those plus nine "
-        "noisy copies of each (see the module docstring): embedding 100,000 real chunks would take about "
-        f"{100_000 / index.rate / 60:.0f} minutes here and measures nothing more about queries.",
+        "Writing the Edge store includes building its HNSW graph (`optimize`, what `sophia-mcp index` does at the "
+        "end of a run). The 10,000 chunks are real (sample calls indexed by `run_index`); the 100,000 are those "
+        "plus nine noisy copies of each (see the module docstring).",
         "",
-        "| indexing (`sophia-mcp index`, all-MiniLM-L6-v2 on 2 cores, local store) | value |",
+        "| indexing (`sophia-mcp index`, all-MiniLM-L6-v2 on 2 cores, Edge shard, dense + BM25) | value |",
         "| --- | --- |",
         f"| calls, chunks | {index.calls:,}, {index.chunks:,} |",
         f"| throughput, end to end | {index.rate:.0f} chunks/s ({index.seconds:.0f} s) |",
@@ -282,7 +307,7 @@ def main(argv: Iterable[str] | None = None) -> int:
     text = report(index, results, args.queries)
     print(text)
     if args.write:
-        write_section(text, "## Speed: the embedded store (Qdrant local mode)")
+        write_section(text, HEADING)
     return 0
 
 

@@ -313,9 +313,13 @@ async def run_index(
         async with pool:
             source = await open_source(pool, settings.postgres)
             writer = IndexWriter(collection, fields)
-            return await index_calls(
+            report = await index_calls(
                 source, writer, chosen, fields=fields, batch_calls=batch_calls, on_progress=on_progress
             )
+            if report.chunks_written:
+                # This run owns the store alone: an embedded shard builds its HNSW graph now.
+                await collection.run(lambda b: b.optimize())
+            return report
     finally:
         await collection.aclose()
         if embedder is None:

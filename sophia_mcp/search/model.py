@@ -88,8 +88,8 @@ class SemanticResults(BaseModel):
     mode: SearchMode
     calls: list[SemanticHit] = Field(description="Best call first; one passage per call.")
     note: str | None = None
-    as_of: str | None = Field(None, description="Newest Gong row the index holds (UTC).")
-    stale: bool | None = None
+    as_of: datetime | None = Field(None, description="Newest _airbyte_extracted_at the search index holds, UTC.")
+    stale: bool | None = Field(None, description="True when as_of is older than SOPHIA_STALE_AFTER_HOURS.")
 
 
 def payload_value(payload: dict[str, Any], path: str) -> Any:

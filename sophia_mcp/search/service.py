@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time, timedelta, timezone
 
 from sophia_mcp.gong.errors import InvalidArgumentError
 from sophia_mcp.gong.repository import GongRepository
@@ -20,9 +20,12 @@ def moment(value: datetime | date | None) -> datetime | None:
 
 
 class SemanticSearch:
-    def __init__(self, store: SearchStore, gong: Callable[[], GongRepository | None]) -> None:
+    def __init__(
+        self, store: SearchStore, gong: Callable[[], GongRepository | None], stale_after_hours: float = 24.0
+    ) -> None:
         self.store = store
         self._gong = gong  # the repository once the database is open
+        self._stale_after = timedelta(hours=stale_after_hours)
 
     async def rep_user_id(self, rep: str | None) -> str | None:
         """A Gong user id as given, or the one user whose name or email matches."""
@@ -68,4 +71,9 @@ class SemanticSearch:
         note = answer.note
         if not answer.hits and not note:
             note = "No call matched; loosen the filters, try another mode, or check the index with `sophia-mcp index`."
-        return SemanticResults(question=question, mode=answer.mode, calls=answer.hits, note=note, as_of=answer.as_of)
+        # The index's age: the newest Gong row it holds (its watermark), stale past SOPHIA_STALE_AFTER_HOURS.
+        as_of = datetime.fromisoformat(answer.as_of) if answer.as_of else None
+        stale = None if as_of is None else datetime.now(timezone.utc) - as_of > self._stale_after
+        return SemanticResults(
+            question=question, mode=answer.mode, calls=answer.hits, note=note, as_of=as_of, stale=stale
+        )

@@ -81,7 +81,9 @@ class AppContext:
                 store = SearchStore(self.settings.qdrant, embedder_from_settings(self.settings.embedding))
                 if self.starting and self.settings.qdrant.owned_shard:
                     store.indexing = IndexingStatus(running=True)  # the indexer starts with the database
-                self._search = SemanticSearch(store, lambda: self._gong)
+                self._search = SemanticSearch(
+                    store, lambda: self._gong, stale_after_hours=self.settings.postgres.stale_after_hours
+                )
             return self._search
 
     async def attach_postgres(self, postgres: PostgresSettings) -> None:

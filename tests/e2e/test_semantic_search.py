@@ -151,6 +151,10 @@ async def test_questions_in_other_words_find_the_right_calls_over_stdio(indexed:
             assert datetime.fromisoformat(hit["started"]) == facts.started
             assert 0 < len(hit["passage"]) <= 401
         assert any("speaker" in hit and "offset_seconds" in hit for hit in hits)  # transcript passages
+        # How old the index is: its newest Gong row; the sample's rows are from 2025, so stale.
+        whole = tool_json(await client.call_tool("gong_semantic_search", {"question": PRICING_QUESTION}))
+        assert whole["mode"] == "hybrid" and whole["stale"] is True
+        assert datetime.fromisoformat(whole["as_of"]) <= datetime.now(timezone.utc)
 
         # Another theme, asked without its words.
         legal = await search(client, question="their lawyers want changes to the paperwork", limit=3, mode="semantic")

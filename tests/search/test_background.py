@@ -113,3 +113,19 @@ async def test_a_failed_run_is_reported_beside_the_answers_and_retried(
     assert answer.hits and answer.hits[0].call_id == PRICING_CALL
     assert answer.note and answer.note.startswith("Background indexing stopped: `sophia-mcp index` needs the Gong")
     assert "retried at the next check" in answer.note
+
+
+async def test_a_full_disk_is_named_with_what_to_do() -> None:
+    import errno
+
+    from sophia_mcp.search.background import describe_failure
+    from sophia_mcp.search.errors import QdrantUnavailableError
+
+    try:
+        try:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        except OSError as exc:
+            raise QdrantUnavailableError(f"Qdrant at x failed on collection 'gong_calls': {exc}") from exc
+    except QdrantUnavailableError as failure:
+        line = describe_failure(failure)
+    assert line.startswith("the disk is full. Free space; indexing resumes where it stopped")

@@ -212,6 +212,9 @@ class ClientBackend:
     def flush(self) -> None:
         pass
 
+    def optimize(self) -> None:
+        pass  # a server optimizes by itself; local mode has nothing to optimize
+
     def close(self) -> None:
         self._client.close()
 

@@ -212,6 +212,13 @@ class EdgeBackend:
         if self._shard is not None:
             self._shard.flush()
 
+    def optimize(self) -> None:
+        """Build the HNSW graph and merge segments. It holds the interpreter for as long as it runs
+        (minutes at 100,000 points), so only `sophia-mcp index`, which owns the shard alone, calls it;
+        the serving process searches the unoptimized segments (exact, with payload indexes)."""
+        if self._shard is not None:
+            self._shard.optimize()
+
     def close(self) -> None:
         if self._shard is not None:
             self._shard.close()
