@@ -146,6 +146,22 @@ QUESTIONS: tuple[Question, ...] = (
 )
 
 
+def exact_name_questions(documents: dict[str, str], people: int = 8, amounts: int = 4) -> list[Question]:
+    """Questions that hinge on a rare exact string of this sample: a customer contact who speaks in
+    2-6 calls (the transcript turns carry the speaker's full name) and a quoted dollar amount said in
+    2-3 calls. Picked in name order, so a seed always asks the same ones."""
+    speakers: Counter[str] = Counter()
+    dollars: Counter[str] = Counter()
+    for text in documents.values():
+        speakers.update(set(re.findall(r"^([A-Z][a-z]+ [A-Z][A-Za-z'ü]+):", text, re.M)))
+        dollars.update(set(re.findall(r"\$[0-9]{2,3},000\b", text)))
+    rare_people = sorted(name for name, count in speakers.items() if 2 <= count <= 6)[:people]
+    rare_dollars = sorted(amount for amount, count in dollars.items() if 2 <= count <= 3)[:amounts]
+    return [named(f"what did {name} tell us", name) for name in rare_people] + [
+        named(f"the {amount} figure", amount) for amount in rare_dollars
+    ]
+
+
 def theme_texts(key: str) -> list[str]:
     theme = words.THEMES_BY_KEY[key]
     fills = (*words.COMPETITORS, *words.IDENTITY_PROVIDERS, *words.SYSTEMS, *words.QUARTERS)
@@ -242,7 +258,7 @@ class KeywordIndex:
 
 def answers(manifest: SampleManifest, question: Question, documents: dict[str, str]) -> set[str]:
     if question.name is not None:
-        said = re.compile(rf"\b{re.escape(question.name)}\b", re.I)
+        said = re.compile(rf"(?<![\w$]){re.escape(question.name)}(?!\w)", re.I)
         return {
             call_id
             for call_id, text in documents.items()
@@ -376,7 +392,7 @@ async def evaluate(
         store = SearchStore(settings.qdrant, embedder)
         rows = []
         try:
-            for question in QUESTIONS:
+            for question in (*QUESTIONS, *exact_name_questions(documents)):
                 relevant = answers(manifest, question, documents)
                 if not relevant:  # a smaller --calls may leave an account without such a call
                     print(f"skipped, no call answers it: {question}", file=sys.stderr)

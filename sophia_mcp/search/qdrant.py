@@ -15,6 +15,7 @@ it is searched by meaning only.
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -46,6 +47,19 @@ SPARSE_MODEL = "qdrant-bm25-english"
 # how far indexing got and which model wrote it. The point has no call id, so it never joins a group.
 INDEX_STATE_POINT_ID = str(uuid.uuid5(uuid.NAMESPACE_URL, "sophia-mcp:index-state"))
 INDEX_STATE_KEY = "sophia_index_state"
+# Reciprocal rank fusion of the dense and BM25 candidates, the same on both backends: score =
+# sum of weight / (k + rank). Dense counts more: BM25 on a paraphrase matches stray words, while
+# an exact name it finds usually sits among the dense candidates too (benchmarks/SEARCH.md).
+RRF_K = 2
+RRF_WEIGHTS = (1.0, 1.0)  # dense, BM25
+# In hybrid mode only BM25 matches scoring at least this many times ln(points in the collection)
+# join the fusion: a term's IDF is about ln(points / points with it), so a rare name or code scores
+# above it and the stray common words of a paraphrase below (tuned on benchmarks/SEARCH.md's questions).
+SPARSE_MIN_SCORE_PER_LN_POINTS = 1.3
+
+
+def sparse_min_score(points: int) -> float:
+    return SPARSE_MIN_SCORE_PER_LN_POINTS * math.log(max(points, 2))
 # What an unknown collection's vector size most likely means, for the mismatch message.
 MODELS_BY_DIMENSION = {
     384: "fastembed sentence-transformers/all-MiniLM-L6-v2 or BAAI/bge-small-en-v1.5",
@@ -95,6 +109,7 @@ class ChunkQuery:
     fields: PayloadFields
     limit: int
     payload: list[str] = field(default_factory=list)
+    sparse_min_score: float | None = None  # for the BM25 side of a hybrid query
 
     @property
     def prefetch_limit(self) -> int:

@@ -25,6 +25,7 @@ from sophia_mcp.search.qdrant import (
     Collection,
     check_fits,
     require_shape,
+    sparse_min_score,
 )
 from sophia_mcp.settings import QdrantSettings
 
@@ -77,6 +78,7 @@ class SearchStore:
         self._fields = fields or PayloadFields.from_settings(settings)
         self.qdrant = collection or Collection(settings)
         self._shape: CollectionShape | None = None
+        self._points = 0  # counted when the collection is checked, for the BM25 threshold
         self._bm25: Bm25Encoder | None = None
         self.indexing: IndexingStatus | None = None  # set by a background indexer that owns the store
 
@@ -108,6 +110,7 @@ class SearchStore:
                 model=self._embedder.model,
                 dimension=await self._embedder.dimension(),
             )
+            self._points = await self.run(lambda b: b.count())
             self._shape = shape
         return self._shape
 
@@ -159,6 +162,7 @@ class SearchStore:
             fields=self._fields,
             limit=limit,
             payload=self._fields.for_hits(),
+            sparse_min_score=sparse_min_score(self._points),
         )
         best = await self.run(lambda b: best_per_call(b, query, limit))
         hits = [hit_from_payload(call_id, point.score, point.payload, self._fields) for call_id, point in best]

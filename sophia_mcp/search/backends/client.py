@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from sophia_mcp.search.errors import SearchError, StoreBusyError
+from sophia_mcp.search import qdrant
 from sophia_mcp.search.model import PayloadFields, SearchFilters
 from sophia_mcp.search.qdrant import (
     DENSE,
@@ -202,9 +203,16 @@ class ClientBackend:
         if query.dense is not None and sparse is not None:
             prefetch = [
                 models.Prefetch(query=query.dense, using=query.shape.dense_name, limit=query.prefetch_limit, filter=where),
-                models.Prefetch(query=sparse, using=query.shape.sparse_name, limit=query.prefetch_limit, filter=where),
+                models.Prefetch(
+                    query=sparse,
+                    using=query.shape.sparse_name,
+                    limit=query.prefetch_limit,
+                    filter=where,
+                    score_threshold=query.sparse_min_score,
+                ),
             ]
-            return {"prefetch": prefetch, "query": models.FusionQuery(fusion=models.Fusion.RRF), "query_filter": where}
+            fusion = models.RrfQuery(rrf=models.Rrf(k=qdrant.RRF_K, weights=list(qdrant.RRF_WEIGHTS)))
+            return {"prefetch": prefetch, "query": fusion, "query_filter": where}
         if sparse is not None:
             return {"query": sparse, "using": query.shape.sparse_name, "query_filter": where}
         return {"query": query.dense, "using": query.shape.dense_name, "query_filter": where}

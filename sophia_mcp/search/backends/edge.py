@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sophia_mcp.search.errors import QdrantUnavailableError, SearchError, StoreBusyError
+from sophia_mcp.search import qdrant
 from sophia_mcp.search.model import PayloadFields, SearchFilters
 from sophia_mcp.search.qdrant import (
     DENSE,
@@ -195,9 +196,11 @@ class EdgeBackend:
                 limit=query.limit,
                 prefetches=[
                     q.Prefetch(limit=query.prefetch_limit, query=dense, filter=where),
-                    q.Prefetch(limit=query.prefetch_limit, query=sparse, filter=where),
+                    q.Prefetch(
+                        limit=query.prefetch_limit, query=sparse, filter=where, score_threshold=query.sparse_min_score
+                    ),
                 ],
-                query=q.Fusion.Rrf(k=RRF_K),
+                query=q.Fusion.Rrf(k=qdrant.RRF_K, weights=list(qdrant.RRF_WEIGHTS)),
                 filter=where,
                 with_payload=query.payload,
             )
@@ -229,10 +232,6 @@ class EdgeBackend:
             raise SearchError(f"the embedded search index {self._path} does not exist yet")
         return self._shard
 
-
-# Qdrant's server and qdrant-client use k = 2 for RRF by default; the same here keeps both
-# backends' fused rankings alike.
-RRF_K = 2
 
 
 def build_filter(filters: SearchFilters, fields: PayloadFields) -> Any:
