@@ -76,6 +76,11 @@ def tool_errors(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
                 "Nothing was changed; the server logged which fields. Check that the data comes from a "
                 "supported version, or report it."
             ) from None
+        except ValueError as exc:
+            # Raised by our own checks without the InvalidArgumentError type: its message is ours, shown
+            # as it is, without a label it may not deserve.
+            logger.info("%s: %s", fn.__name__, exc)
+            raise ToolError(str(exc)) from exc
         except Exception as exc:
             # A bug, not bad input: the traceback goes to the server's log, the model gets a plain answer.
             logger.exception("%s failed unexpectedly", fn.__name__)
