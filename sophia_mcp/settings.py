@@ -10,13 +10,15 @@ Secrets are `SecretStr`, so they never show in a repr, a log line or a validatio
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 AIRBYTE_CLOUD_URL = "https://api.airbyte.com/v1"
 _PLACEHOLDER = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_:]*\}")
@@ -43,21 +45,40 @@ class _Env(BaseSettings):
         values.setdefault("_env_file", named_env_file())
         super().__init__(**values)
 
-    @model_validator(mode="before")
+    # Some MCP clients pass a configuration's "${VAR}" through literally instead of expanding it. For
+    # a backend's settings that turns the backend off (its tools say why; everything else works);
+    # for the others (HTTP tokens, logging, the surface) the server refuses to start.
+    _placeholder_turns_off: ClassVar[bool] = False
+    _off_reason: str | None = PrivateAttr(None)
+
+    @model_validator(mode="wrap")
     @classmethod
-    def _no_unexpanded_placeholders(cls, values: Any) -> Any:
-        # Some MCP clients pass mcp.json's "${VAR}" through literally instead of expanding it.
+    def _unexpanded_placeholders(cls, values: Any, handler: Any) -> Any:
+        found = []
         if isinstance(values, dict):
-            for key, value in values.items():
-                if isinstance(value, str) and _PLACEHOLDER.fullmatch(value.strip()):
-                    raise ValueError(
-                        f"{key} is the placeholder {value.strip()!r}: this MCP client did not expand it. "
-                        "Put the value itself in the env block of your MCP configuration."
-                    )
-        return values
+            found = [(key, value.strip()) for key, value in values.items()
+                     if isinstance(value, str) and _PLACEHOLDER.fullmatch(value.strip())]
+        if not found:
+            return handler(values)
+        described = ", ".join(f"{key} is the placeholder {value!r}" for key, value in found)
+        message = (
+            f"{described}: this MCP client did not expand it. Put the value itself in the env block of "
+            "your MCP configuration (Claude Desktop expands nothing; Cursor expands ${env:NAME})."
+        )
+        if not cls._placeholder_turns_off:
+            raise ValueError(message)
+        settings = handler({})  # every setting of this backend at its default: the backend is off
+        settings._off_reason = message
+        return settings
+
+    @property
+    def off_reason(self) -> str | None:
+        """Why this backend is off although something was set (an unexpanded placeholder), else None."""
+        return self._off_reason
 
 
 class AirbyteSettings(_Env):
+    _placeholder_turns_off = True
     api_url: str = Field(AIRBYTE_CLOUD_URL, alias="AIRBYTE_API_URL")
     client_id: str | None = Field(None, alias="AIRBYTE_CLIENT_ID")
     client_secret: SecretStr | None = Field(None, alias="AIRBYTE_CLIENT_SECRET")
@@ -74,6 +95,18 @@ class AirbyteSettings(_Env):
     poll_interval: float = Field(3.0, alias="SOPHIA_AIRBYTE_POLL_INTERVAL", gt=0)
     # Set by `sophia-mcp demo` so every answer says the Airbyte behind it is not real.
     simulated: bool = Field(False, alias="SOPHIA_AIRBYTE_SIMULATED")
+
+    @field_validator("api_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            # The value itself is not repeated: a mistyped URL can hold a credential.
+            raise ValueError(
+                "AIRBYTE_API_URL must be an http(s) URL: https://api.airbyte.com/v1 for Airbyte Cloud, "
+                "http://HOST:PORT/api/public/v1 for a self-managed Airbyte"
+            )
+        return value.strip()
 
     @model_validator(mode="after")
     def _one_kind_of_credential(self) -> AirbyteSettings:
@@ -92,6 +125,7 @@ class AirbyteSettings(_Env):
 
 
 class PostgresSettings(_Env):
+    _placeholder_turns_off = True
     url: SecretStr | None = Field(None, alias="SOPHIA_POSTGRES_URL")
     gong_schema: str = Field("public", alias="SOPHIA_GONG_SCHEMA")
     table_prefix: str = Field("", alias="SOPHIA_GONG_TABLE_PREFIX")
@@ -102,6 +136,7 @@ class PostgresSettings(_Env):
 
 
 class QdrantSettings(_Env):
+    _placeholder_turns_off = True
     url: str | None = Field(None, alias="QDRANT_URL")
     api_key: SecretStr | None = Field(None, alias="QDRANT_API_KEY")
     path: Path | None = Field(None, alias="QDRANT_PATH")
@@ -130,6 +165,7 @@ class QdrantSettings(_Env):
 
 
 class EmbeddingSettings(_Env):
+    _placeholder_turns_off = True
     provider: Literal["fastembed", "openai"] = Field("fastembed", alias="SOPHIA_EMBEDDING_PROVIDER")
     model: str = Field("sentence-transformers/all-MiniLM-L6-v2", alias="SOPHIA_EMBEDDING_MODEL")
     model_path: Path | None = Field(None, alias="SOPHIA_EMBEDDING_MODEL_PATH")
@@ -149,6 +185,8 @@ class PipelineSettings(_Env):
     """What the Sophia pipeline should look like in Airbyte. The destinations' credentials are the
     writer accounts Airbyte uses; they live here, never in tool arguments or results."""
 
+    _placeholder_turns_off = True
+
     source_name: str | None = Field(None, alias="SOPHIA_PIPELINE_SOURCE_NAME")
     cron: str = Field("0 0 */6 * * ?", alias="SOPHIA_PIPELINE_CRON")
     postgres_url: SecretStr | None = Field(None, alias="SOPHIA_DEST_POSTGRES_URL")
@@ -166,7 +204,27 @@ class HttpSettings(_Env):
     # `GET /mcp` event streams: at most this many open at once, each ended after this long with nothing sent.
     sse_max_streams: int = Field(100, alias="SOPHIA_HTTP_SSE_MAX_STREAMS", ge=1)
     sse_idle_seconds: float = Field(60.0, alias="SOPHIA_HTTP_SSE_IDLE_SECONDS", gt=0)
-    allowed_hosts: list[str] = Field(default_factory=list, alias="SOPHIA_HTTP_ALLOWED_HOSTS")
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="SOPHIA_HTTP_ALLOWED_HOSTS")
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _host_list(cls, value: Any) -> Any:
+        """A comma list (`a.example,b.example`) or a JSON list (`["a.example"]`)."""
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError:
+                value = None
+            if not isinstance(value, list) or not all(isinstance(h, str) for h in value):
+                raise ValueError(
+                    "SOPHIA_HTTP_ALLOWED_HOSTS must be host names separated by commas "
+                    '(sophia.internal,sophia.example.com) or a JSON list (["sophia.internal"])'
+                )
+            return [h.strip() for h in value if h.strip()]
+        return [h.strip() for h in text.split(",") if h.strip()]
 
 
     def all_tokens(self) -> list[str]:
@@ -175,6 +233,57 @@ class HttpSettings(_Env):
         if self.tokens:
             values += self.tokens.get_secret_value().split(",")
         return list(dict.fromkeys(value.strip() for value in values if value.strip()))
+
+
+TOOLSETS = ("airbyte", "gong", "search")
+Toolset = Literal["airbyte", "gong", "search"]
+
+
+class SurfaceSettings(_Env):
+    """Which tools the server offers: every toolset by default, or fewer; read-only tools only."""
+
+    read_only: bool = Field(False, alias="SOPHIA_READ_ONLY")
+    toolsets: Annotated[tuple[Toolset, ...], NoDecode] = Field(TOOLSETS, alias="SOPHIA_TOOLSETS")
+
+    @field_validator("toolsets", mode="before")
+    @classmethod
+    def _comma_list(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        names = [name.strip().lower() for name in value.split(",") if name.strip()]
+        unknown = [name for name in names if name not in TOOLSETS]
+        if unknown or not names:
+            raise ValueError(
+                f"SOPHIA_TOOLSETS must be a comma list of {', '.join(TOOLSETS)}"
+                + (f"; unknown: {', '.join(repr(n[:40]) for n in unknown)}" if unknown else "")
+            )
+        return tuple(dict.fromkeys(names))
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class LogSettings(_Env):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field("WARNING", alias="SOPHIA_LOG_LEVEL")
+    format: Literal["text", "json"] = Field("text", alias="SOPHIA_LOG_FORMAT")
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _known_level(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.strip().upper()
+            if value not in LOG_LEVELS:
+                raise ValueError(f"SOPHIA_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
+        return value
+
+    @field_validator("format", mode="before")
+    @classmethod
+    def _known_format(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.strip().lower()
+            if value not in ("text", "json"):
+                raise ValueError("SOPHIA_LOG_FORMAT must be text or json")
+        return value
 
 
 class Settings:
@@ -188,6 +297,7 @@ class Settings:
         embedding: EmbeddingSettings | None = None,
         http: HttpSettings | None = None,
         pipeline: PipelineSettings | None = None,
+        surface: SurfaceSettings | None = None,
     ) -> None:
         self.airbyte = airbyte or AirbyteSettings()
         self.postgres = postgres or PostgresSettings()
@@ -195,3 +305,24 @@ class Settings:
         self.embedding = embedding or EmbeddingSettings()
         self.http = http or HttpSettings()
         self.pipeline = pipeline or PipelineSettings()
+        self.surface = surface or SurfaceSettings()
+
+    def backends_off(self) -> dict[str, str]:
+        """The backends that are off, each with what to set or fix: `airbyte`, `postgres`, `search`."""
+        off: dict[str, str] = {}
+        if self.airbyte.off_reason:
+            off["airbyte"] = self.airbyte.off_reason
+        elif not self.airbyte.configured:
+            off["airbyte"] = (
+                "AIRBYTE_CLIENT_ID and AIRBYTE_CLIENT_SECRET (or AIRBYTE_ACCESS_TOKEN) are not set; "
+                "AIRBYTE_API_URL too for a self-managed Airbyte"
+            )
+        if self.postgres.off_reason:
+            off["postgres"] = self.postgres.off_reason
+        elif self.postgres.url is None:
+            off["postgres"] = "SOPHIA_POSTGRES_URL is not set (the Postgres where Airbyte lands Gong data)"
+        if self.qdrant.off_reason or self.embedding.off_reason:
+            off["search"] = self.qdrant.off_reason or self.embedding.off_reason or ""
+        elif not self.qdrant.configured:
+            off["search"] = "QDRANT_URL (and QDRANT_API_KEY) or QDRANT_PATH is not set"
+        return off

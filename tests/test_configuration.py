@@ -20,7 +20,17 @@ def start(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
 @pytest.mark.parametrize(
     ("env", "expected"),
     [
-        ({"AIRBYTE_CLIENT_ID": "${AIRBYTE_CLIENT_ID}", "AIRBYTE_CLIENT_SECRET": SECRET}, "did not expand it"),
+        ({"SOPHIA_HTTP_TOKEN": "${SOPHIA_HTTP_TOKEN}", "AIRBYTE_CLIENT_SECRET": SECRET, "AIRBYTE_CLIENT_ID": "a"},
+         "SOPHIA_HTTP_TOKEN is the placeholder '${SOPHIA_HTTP_TOKEN}'"),
+        ({"AIRBYTE_API_URL": f"ftp://user:{SECRET}@airbyte.example/v1"}, "AIRBYTE_API_URL must be an http(s) URL"),
+        ({"AIRBYTE_API_URL": "api.airbyte.com/v1", "AIRBYTE_CLIENT_SECRET": SECRET, "AIRBYTE_CLIENT_ID": "a"},
+         "AIRBYTE_API_URL must be an http(s) URL"),
+        ({"SOPHIA_LOG_LEVEL": "LOUD", "AIRBYTE_CLIENT_SECRET": SECRET, "AIRBYTE_CLIENT_ID": "a"},
+         "SOPHIA_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
+        ({"SOPHIA_LOG_FORMAT": "xml"}, "SOPHIA_LOG_FORMAT must be text or json"),
+        ({"SOPHIA_HTTP_ALLOWED_HOSTS": '["sophia.internal"', "SOPHIA_HTTP_TOKEN": SECRET * 2},
+         "SOPHIA_HTTP_ALLOWED_HOSTS must be host names separated by commas"),
+        ({"SOPHIA_TOOLSETS": "gong,crm"}, "SOPHIA_TOOLSETS must be a comma list of airbyte, gong, search; unknown: 'crm'"),
         ({"AIRBYTE_CLIENT_ID": "abc", "AIRBYTE_ACCESS_TOKEN": SECRET}, "not both"),
         ({"AIRBYTE_CLIENT_ID": "abc"}, "must be set together"),
         ({"SOPHIA_POSTGRES_STATEMENT_TIMEOUT_MS": "soon", "AIRBYTE_CLIENT_SECRET": SECRET, "AIRBYTE_CLIENT_ID": "a"},
@@ -51,3 +61,25 @@ def test_qdrant_takes_one_location():
     assert QdrantSettings(QDRANT_PATH="/tmp/q").configured
     with pytest.raises(ValueError, match="not both"):
         QdrantSettings(QDRANT_PATH="/tmp/q", QDRANT_URL="http://q:6333")
+
+
+def test_allowed_hosts_take_a_comma_list_or_a_json_list():
+    from sophia_mcp.settings import HttpSettings
+
+    assert HttpSettings(SOPHIA_HTTP_ALLOWED_HOSTS="sophia.internal, sophia.example.com").allowed_hosts == [
+        "sophia.internal", "sophia.example.com"]
+    assert HttpSettings(SOPHIA_HTTP_ALLOWED_HOSTS='["sophia.internal"]').allowed_hosts == ["sophia.internal"]
+
+
+def test_a_placeholder_turns_off_only_its_backend():
+    from sophia_mcp.settings import PostgresSettings, Settings
+
+    settings = Settings(
+        airbyte=AirbyteSettings(AIRBYTE_CLIENT_ID="${AIRBYTE_CLIENT_ID}", AIRBYTE_CLIENT_SECRET=SECRET),
+        postgres=PostgresSettings(SOPHIA_POSTGRES_URL="postgresql://reader@db.example.test/gong"),
+    )
+    off = settings.backends_off()
+    assert not settings.airbyte.configured and settings.airbyte.client_secret is None
+    assert "AIRBYTE_CLIENT_ID is the placeholder '${AIRBYTE_CLIENT_ID}'" in off["airbyte"]
+    assert "postgres" not in off and settings.postgres.url is not None
+    assert SECRET not in str(off)

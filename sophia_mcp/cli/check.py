@@ -27,7 +27,7 @@ async def _check_airbyte(settings: Settings) -> list[str]:
         f"  workspace:        {airbyte.workspace_id or 'the only one visible'}",
     ]
     if not airbyte.configured:
-        return lines + ["  status:           skipped (no credentials)"]
+        return lines + [f"  status:           skipped: {settings.backends_off()['airbyte']}"]
     async with AirbyteClient(airbyte) as client:
         report = await health_report(client, airbyte.workspace_id)
         config_api = ConfigApiClient(airbyte, client.auth)
@@ -54,7 +54,7 @@ async def _check_postgres(settings: Settings) -> list[str]:
     postgres = settings.postgres
     lines = [f"Postgres:           {_flag(postgres.url)} (schema {postgres.gong_schema!r}, prefix {postgres.table_prefix!r})"]
     if postgres.url is None:
-        return lines + ["  status:           skipped (SOPHIA_POSTGRES_URL not set)"]
+        return lines + [f"  status:           skipped: {settings.backends_off()['postgres']}"]
     pool = ReadOnlyPool.from_settings(postgres, max_size=1)
     try:
         async with pool:
@@ -77,8 +77,8 @@ async def _check_qdrant(settings: Settings) -> list[str]:
         f"(collection {qdrant.collection!r}, api key {_flag(qdrant.api_key)})",
         f"Embeddings:         {settings.embedding.provider} {settings.embedding.model}",
     ]
-    if not qdrant.configured:
-        return lines + ["  status:           skipped (QDRANT_URL or QDRANT_PATH not set)"]
+    if "search" in settings.backends_off():
+        return lines + [f"  status:           skipped: {settings.backends_off()['search']}"]
     from sophia_mcp.search.embeddings.factory import embedder_from_settings
     from sophia_mcp.search.store import SearchStore
 
@@ -115,7 +115,22 @@ async def _check_all(settings: Settings) -> list[str]:
         *await _check_postgres(settings),
         *await _check_qdrant(settings),
         f"HTTP token:         {_tokens(settings)}",
+        *_surface_lines(settings),
     ]
+
+
+def _surface_lines(settings: Settings) -> list[str]:
+    """What the server offers with this configuration, and which tools are off and why."""
+    from sophia_mcp.surface.server import served_tools, what_is_off
+
+    surface = settings.surface
+    lines = [
+        f"Tools served:       {len(served_tools(settings))} (toolsets {', '.join(surface.toolsets)}"
+        + ("; read-only tools only" if surface.read_only else "") + ")"
+    ]
+    off = what_is_off(settings)
+    lines += [f"  off:              {line}" for line in off] or ["  off:              none"]
+    return lines
 
 
 def run_check() -> int:

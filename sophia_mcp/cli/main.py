@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 from pathlib import Path
@@ -12,13 +11,6 @@ from pydantic import ValidationError
 
 from sophia_mcp import __version__
 from sophia_mcp.errors import SophiaError
-
-
-def _configure_logging() -> None:
-    # stdout carries the MCP protocol on stdio: every log line goes to stderr.
-    level = os.environ.get("SOPHIA_LOG_LEVEL", "WARNING").upper()
-    logging.basicConfig(stream=sys.stderr, level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLevelName(level)))
 
 
 ENV_FILE_HELP = "read settings from this env file too (the environment wins); no env file is read unless named"
@@ -68,9 +60,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.env_file is not None:
         # Settings read SOPHIA_ENV_FILE wherever they are built, in this process and in its children.
         os.environ["SOPHIA_ENV_FILE"] = str(args.env_file.expanduser().resolve())
-    _configure_logging()
     command = args.command or "serve"
     try:
+        from sophia_mcp.observability.logs import configure_logging
+
+        configure_logging()
         if command == "serve":
             from sophia_mcp.cli.serve import serve
 

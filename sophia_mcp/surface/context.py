@@ -42,6 +42,8 @@ class AppContext:
     @property
     def airbyte(self) -> AirbyteClient:
         if self._airbyte is None:
+            if self.settings.airbyte.off_reason:
+                raise NotConfiguredError(f"Airbyte is off: {self.settings.airbyte.off_reason} Then restart the server.")
             raise NotConfiguredError(
                 "Airbyte is not configured: set AIRBYTE_CLIENT_ID and AIRBYTE_CLIENT_SECRET (or "
                 "AIRBYTE_ACCESS_TOKEN), and AIRBYTE_API_URL for a self-managed Airbyte, then restart the server."
@@ -61,6 +63,10 @@ class AppContext:
         if self._gong is None:
             if self.starting:
                 raise NotConfiguredError(self.starting)
+            if self.settings.postgres.off_reason:
+                raise NotConfiguredError(
+                    f"The Gong database is off: {self.settings.postgres.off_reason} Then restart the server."
+                )
             raise NotConfiguredError(
                 "The Gong database is not configured: set SOPHIA_POSTGRES_URL to the Postgres where Airbyte "
                 "lands Gong data (a read-only role), then restart the server."
@@ -69,6 +75,12 @@ class AppContext:
 
     async def search(self) -> SemanticSearch:
         """Semantic search; the store opens Qdrant on first question (importing its client takes seconds)."""
+        off_reason = self.settings.qdrant.off_reason or self.settings.embedding.off_reason
+        if off_reason:
+            raise NotConfiguredError(
+                f"Semantic search is off: {off_reason} Then restart the server. Keyword search "
+                "(gong_search_calls) works without it."
+            )
         if not self.settings.qdrant.configured:
             raise NotConfiguredError(
                 "Semantic search is not configured: set QDRANT_URL (and QDRANT_API_KEY) or QDRANT_PATH, "

@@ -9,7 +9,7 @@ import functools
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import ParamSpec, TypeVar
 
 from mcp.server import MCPServer
@@ -137,9 +137,14 @@ async def sophia_schema(ctx: Context, cached: str | None = None) -> str:
     return _json(report.model_dump(mode="json", exclude_none=True))
 
 
-def register(server: MCPServer[AppContext]) -> None:
-    server.resource("airbyte://connections/{connection_id}", mime_type="application/json")(airbyte_connection)
-    server.resource("airbyte://jobs/{job_id}", mime_type="application/json")(airbyte_job)
+def register(server: MCPServer[AppContext], toolsets: Iterable[str] = ("airbyte", "gong")) -> None:
+    """The resources of the served toolsets: airbyte:// with the Airbyte tools, gong:// and sophia:// with the Gong tools."""
+    toolsets = set(toolsets)
+    if "airbyte" in toolsets:
+        server.resource("airbyte://connections/{connection_id}", mime_type="application/json")(airbyte_connection)
+        server.resource("airbyte://jobs/{job_id}", mime_type="application/json")(airbyte_job)
+    if "gong" not in toolsets:
+        return
     server.resource("gong://calls/{call_id}", mime_type="application/json")(gong_call)
     server.resource("gong://calls/{call_id}/transcript", mime_type="application/json")(gong_call_transcript)
     server.resource("gong://users/{user_id}", mime_type="application/json")(gong_user)

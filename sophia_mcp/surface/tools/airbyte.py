@@ -2,9 +2,8 @@
 
 from typing import Annotated, Literal
 
-from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
-from mcp_types import CallToolResult, ToolAnnotations
+from mcp_types import CallToolResult
 from pydantic import BaseModel, Field
 
 from sophia_mcp.airbyte.models import Connection, Job
@@ -13,11 +12,10 @@ from sophia_mcp.airbyte.control import update_connection
 from sophia_mcp.airbyte.diagnosis import Diagnosis, JobFailures, diagnose, job_with_failures
 from sophia_mcp.airbyte.jobs import TriggerOutcome, cancel_job, trigger_job
 from sophia_mcp.surface.context import AppContext, app_context
-from sophia_mcp.surface.tools.shaping import add_tools, compact, cursor_from_offset, offset_from_cursor, tool_errors
+from sophia_mcp.surface.tools.shaping import compact, cursor_from_offset, offset_from_cursor, tool_errors
 
 SIMULATOR_NOTE = "This Airbyte is the Sophia simulator (demo data), not a real Airbyte."
 
-READ = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True)
 
 Limit = Annotated[int, Field(ge=1, le=100, description="Items per page (1-100).")]
 Cursor = Annotated[str | None, Field(description="`next_cursor` from the previous page; omit for the first page.")]
@@ -431,30 +429,3 @@ async def airbyte_reset_connection(
     app = app_context(ctx)
     outcome = await trigger_job(app.airbyte, connection_id, job_type)
     return compact(TriggerResult.of(outcome, _note(app)))
-
-
-WRITE = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True)
-# Setting a status, schedule or name twice leaves the same connection: idempotent, and nothing is deleted.
-UPDATE = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=True)
-DESTRUCTIVE = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=True)
-
-
-def register(server: MCPServer[AppContext]) -> None:
-    add_tools(
-        server,
-        (
-            airbyte_health,
-            airbyte_list_workspaces,
-            airbyte_list_sources,
-            airbyte_list_destinations,
-            airbyte_list_connections,
-            airbyte_get_connection,
-            airbyte_list_jobs,
-            airbyte_get_job,
-            airbyte_diagnose_connection,
-        ),
-        READ,
-    )
-    add_tools(server, (airbyte_trigger_sync,), WRITE)
-    add_tools(server, (airbyte_update_connection,), UPDATE)
-    add_tools(server, (airbyte_cancel_job, airbyte_reset_connection), DESTRUCTIVE)

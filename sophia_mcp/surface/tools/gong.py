@@ -7,12 +7,11 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 import annotated_types
-from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
-from mcp_types import CallToolResult, ToolAnnotations
+from mcp_types import CallToolResult
 from pydantic import BaseModel, Field
 
-from sophia_mcp.surface.context import AppContext, app_context
+from sophia_mcp.surface.context import app_context
 from sophia_mcp.gong.models import (
     AccountActivity,
     CallDetail,
@@ -29,11 +28,10 @@ from sophia_mcp.gong.models import (
     UserPage,
 )
 from sophia_mcp.gong.filters import Account, CallFilters, DealFilters, Period, Rep, Since, SpeechFilters, Until, checked
-from sophia_mcp.surface.tools.shaping import add_tools, compact, tool_errors
+from sophia_mcp.surface.tools.shaping import compact, tool_errors
 
-__all__ = ["Account", "Rep", "Since", "Until", "register"]
+__all__ = ["Account", "Rep", "Since", "Until"]
 
-READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
 
 CallId = Annotated[str, Field(min_length=1, max_length=40, description="A Gong call id, e.g. from gong_search_calls.")]
 PageCursor = Annotated[str | None, Field(max_length=500, description="`next_cursor` of the previous page.")]
@@ -256,25 +254,3 @@ async def gong_data_status(
     """Per Gong stream: table found, rows, distinct records, newest _airbyte_extracted_at, newest call, and
     whether it is fresh. Use after a sync to check the data arrived; a missing stream says what to enable."""
     return compact(await app_context(ctx).gong.data_status(stale_after_hours=stale_after_hours))
-
-
-def register(server: MCPServer[AppContext]) -> None:
-    add_tools(
-        server,
-        (
-            gong_search_calls,
-            gong_get_call,
-            gong_get_transcript,
-            gong_search_transcripts,
-            gong_list_deals,
-            gong_deal_brief,
-            gong_tracker_stats,
-            gong_scorecard_stats,
-            gong_changes_since,
-            gong_list_users,
-            gong_account_activity,
-            gong_rep_stats,
-            gong_data_status,
-        ),
-        READ_ONLY,
-    )

@@ -2,16 +2,15 @@
 
 from typing import Annotated
 
-from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
-from mcp_types import CallToolResult, ToolAnnotations
+from mcp_types import CallToolResult
 from pydantic import BaseModel, Field
 
-from sophia_mcp.surface.context import AppContext, app_context
+from sophia_mcp.surface.context import app_context
 from sophia_mcp.pipeline.plan import PipelinePlan, PipelinePlanner
 from sophia_mcp.pipeline.sync_all import SyncOutcome, sync_all
 from sophia_mcp.surface.tools.airbyte import SIMULATOR_NOTE
-from sophia_mcp.surface.tools.shaping import add_tools, compact, tool_errors
+from sophia_mcp.surface.tools.shaping import compact, tool_errors
 
 
 class PlanResult(PipelinePlan):
@@ -54,16 +53,3 @@ async def airbyte_sync_all(
     started = sum(o.status == "started" for o in outcomes)
     note = SIMULATOR_NOTE if app.settings.airbyte.simulated else None
     return compact(SyncAllResult(connections=outcomes, started=started, note=note))
-
-
-def register(server: MCPServer[AppContext]) -> None:
-    add_tools(
-        server,
-        (airbyte_setup_pipeline,),
-        ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=True),
-    )
-    add_tools(
-        server,
-        (airbyte_sync_all,),
-        ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True),
-    )

@@ -2,15 +2,14 @@
 
 from typing import Annotated, Literal
 
-from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
-from mcp_types import CallToolResult, ToolAnnotations
+from mcp_types import CallToolResult
 from pydantic import Field
 
 from sophia_mcp.search.model import SearchMode, SemanticResults
-from sophia_mcp.surface.context import AppContext, app_context
+from sophia_mcp.surface.context import app_context
 from sophia_mcp.surface.tools.gong import Account, Rep, Since, Until
-from sophia_mcp.surface.tools.shaping import add_tools, compact, tool_errors
+from sophia_mcp.surface.tools.shaping import compact, tool_errors
 
 
 @tool_errors
@@ -37,11 +36,3 @@ async def gong_semantic_search(
     search = await app_context(ctx).search()
     results = await search.ask(question, since=since, until=until, rep=rep, account=account, mode=SearchMode(mode), limit=limit)
     return compact(results)
-
-
-def register(server: MCPServer[AppContext]) -> None:
-    add_tools(
-        server,
-        (gong_semantic_search,),
-        ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False),
-    )
