@@ -162,7 +162,7 @@ def instructions(transport: str, host: str, port: int) -> str:
     else:
         connect = (
             "  Inspector:    npx @modelcontextprotocol/inspector sophia-mcp demo\n"
-            '  Assistant:    in mcp.json, {"command": "sophia-mcp", "args": ["demo"]}'
+            '  Assistant:    "args": ["demo"] in your client\'s configuration (README: Add it to an assistant)'
         )
     return (
         "Connect:\n" + connect + "\n"

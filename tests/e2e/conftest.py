@@ -53,11 +53,18 @@ async def mcp_client(airbyte_sim: Simulator, airbyte_sim_transport: httpx.ASGITr
         yield client
 
 
+CLIENT_CONFIG = REPO / ".vscode" / "mcp.json"
+
+
 def mcp_json_launch() -> tuple[str, list[str]]:
-    """The command and arguments an assistant runs, read from the project's mcp.json."""
-    entry = json.loads((REPO / "mcp.json").read_text())["mcpServers"]["sophia"]
-    command = shutil.which(entry["command"], path=str(Path(sys.executable).parent)) or shutil.which(entry["command"])
-    assert command, f"{entry['command']} is not installed; run pip install -e ."
+    """The command and arguments an assistant runs, read from the shipped client configuration
+    (`.vscode/mcp.json`; tests/test_client_configs.py checks that every client's file launches the same).
+    The command's file name is resolved next to this interpreter, as `${workspaceFolder}/.venv/bin`
+    is in a checkout."""
+    entry = json.loads(CLIENT_CONFIG.read_text())["servers"]["sophia"]
+    name = Path(entry["command"]).name
+    command = shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name)
+    assert command, f"{name} is not installed; run pip install -e ."
     return command, entry["args"]
 
 
