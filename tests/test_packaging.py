@@ -108,3 +108,25 @@ def test_server_json_follows_the_registry_schema_and_the_code():
     secrets_offered = {v["name"] for v in package["environmentVariables"] if v.get("isSecret")}
     assert {"AIRBYTE_CLIENT_SECRET", "AIRBYTE_ACCESS_TOKEN", "SOPHIA_POSTGRES_URL", "QDRANT_API_KEY"} <= secrets_offered
     assert [v["name"] for v in package["environmentVariables"] if v.get("isRequired")] == ["SOPHIA_POSTGRES_URL"]
+
+
+def test_the_dockerfile_serves_http_as_a_non_root_user_with_the_readmes_install():
+    """No Docker engine on the reference machine: the image is checked for consistency instead."""
+    lines = [line.strip() for line in (REPO / "Dockerfile").read_text().splitlines()]
+    instructions = [line for line in lines if line and not line.startswith("#")]
+    base = next(line for line in instructions if line.startswith("FROM "))
+    assert base.endswith("-slim") and "python:3.1" in base
+    users = [line.split()[1] for line in instructions if line.startswith("USER ")]
+    assert users and users[-1] not in ("root", "0")
+    install = next(line for line in instructions if "pip install" in line)
+    assert "pip install -e ." in install and "`pip install -e .`" in README  # the README's core install
+    assert "[demo]" not in install and "[test]" not in install
+    health = " ".join(lines[lines.index(next(line for line in lines if line.startswith("HEALTHCHECK"))):][:2])
+    assert "/healthz" in health
+    assert any(line.startswith("ENTRYPOINT") and "sophia-mcp" in line for line in instructions)
+    command = next(line for line in instructions if line.startswith("CMD ") and "serve" in line)
+    assert json.loads(command[4:]) == ["serve", "--transport", "http", "--host", "0.0.0.0", "--port", "8000"]
+    assert any(line.startswith("EXPOSE 8000") for line in instructions)
+    copied = " ".join(line for line in instructions if line.startswith("COPY "))
+    for needed in ("pyproject.toml", "README.md", "sophia_mcp"):
+        assert needed in copied

@@ -15,6 +15,7 @@ import anyio
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from sophia_mcp.observability import metrics
 from sophia_mcp.airbyte.auth import ClientCredentialsAuth, StaticTokenAuth
 from sophia_mcp.airbyte.errors import (
     AirbyteConflictError,
@@ -89,6 +90,7 @@ class AirbyteClient:
             timeout=httpx.Timeout(settings.request_timeout),
             headers={"Accept": "application/json", "User-Agent": "sophia-mcp"},
             limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
+            event_hooks={"response": [_count_response]},
         )
 
     def __repr__(self) -> str:
@@ -141,6 +143,7 @@ class AirbyteClient:
                         timeout=max(0.1, min(self.settings.request_timeout, remaining)),
                     )
             except TimeoutError as exc:
+                metrics.airbyte_response("timeout")
                 # A retry cut short: the failure that made it retry says more (e.g. "unavailable: 503").
                 raise (failure or self._too_slow(what)) from exc
             except httpx.InvalidURL as exc:
@@ -151,6 +154,7 @@ class AirbyteClient:
                 failure = exc
                 wait = exc.retry_after if exc.retry_after is not None else backoff_seconds(attempt)
             except httpx.TransportError as exc:
+                metrics.airbyte_response("network")
                 sent = not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
                 failure = _transport_error(exc, what)
                 if sent and not idempotent:
@@ -168,6 +172,7 @@ class AirbyteClient:
             if attempt > self.settings.max_retries or time.monotonic() + wait >= deadline:
                 raise failure
             logger.info("%s failed (%s); retry %d in %.1fs", what, type(failure).__name__, attempt, wait)
+            metrics.airbyte_retry()
             await self._sleep(wait)
 
     def _too_slow(self, what: str) -> AirbyteTooSlowError:
@@ -433,3 +438,8 @@ def _transport_error(exc: httpx.TransportError, what: str) -> AirbyteUnavailable
     return AirbyteUnavailableError(
         f"Airbyte {reason} ({what}). Check AIRBYTE_API_URL and the network, or try again shortly."
     )
+
+
+async def _count_response(response: httpx.Response) -> None:
+    """Every answer from Airbyte, token requests included, counted by status for GET /metrics."""
+    metrics.airbyte_response(response.status_code)

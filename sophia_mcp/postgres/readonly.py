@@ -25,6 +25,7 @@ from typing import Any
 
 import asyncpg
 
+from sophia_mcp.observability import metrics
 from sophia_mcp.errors import NotConfiguredError
 from sophia_mcp.postgres.errors import (
     QUERY_FAILURES,
@@ -115,6 +116,15 @@ class ReadOnlyPool:
         self._pool: asyncpg.Pool | None = None
         # Transactions being ended in the background (see session()).
         self._ending: set[asyncio.Task[None]] = set()
+        self._waiting = 0
+        metrics.watch_pool(self)
+
+    def stats(self) -> tuple[int, int, int]:
+        """(connections in use, idle connections, sessions waiting for one), for GET /metrics."""
+        if self._pool is None:
+            return 0, 0, self._waiting
+        idle = self._pool.get_idle_size()
+        return self._pool.get_size() - idle, idle, self._waiting
 
     @classmethod
     def from_settings(cls, settings: PostgresSettings, **overrides: Any) -> ReadOnlyPool:
@@ -173,10 +183,13 @@ class ReadOnlyPool:
         """A read-only transaction for several queries that should see the same snapshot."""
         if self._pool is None:
             raise PostgresError("The Postgres pool is not open (call open() first).")
+        self._waiting += 1
         try:
             connection = await self._pool.acquire()
         except QUERY_FAILURES as error:
             raise connection_error(error, self.target) from error
+        finally:
+            self._waiting -= 1
         try:
             await self._begin(connection)
             yield ReadOnlySession(connection, self)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
+from sophia_mcp.observability import metrics
 from sophia_mcp.search.embeddings.base import EmbeddingProvider
 from sophia_mcp.search.errors import CollectionNotFoundError, SearchError
 from sophia_mcp.search.model import PayloadFields, SearchFilters, SearchMode, SemanticHit, hit_from_payload
@@ -152,7 +153,8 @@ class SearchStore:
                     "`sophia-mcp index`): use mode `semantic`, or index into a new SOPHIA_QDRANT_COLLECTION."
                 )
             mode, note = SearchMode.SEMANTIC, "This collection has no BM25 vectors, so the search was by meaning only."
-        dense = await self._embedder.embed_query(question) if mode is not SearchMode.KEYWORD else None
+        with metrics.search_stage("embed"):
+            dense = await self._embedder.embed_query(question) if mode is not SearchMode.KEYWORD else None
         sparse = self._sparse().query(question) if mode is not SearchMode.SEMANTIC else None
         query = ChunkQuery(
             shape=shape,
@@ -164,7 +166,8 @@ class SearchStore:
             payload=self._fields.for_hits(),
             sparse_min_score=sparse_min_score(self._points),
         )
-        best = await self.run(lambda b: best_per_call(b, query, limit))
+        with metrics.search_stage("query"):
+            best = await self.run(lambda b: best_per_call(b, query, limit))
         hits = [hit_from_payload(call_id, point.score, point.payload, self._fields) for call_id, point in best]
         state = await self.run(lambda b: b.read_state())
         as_of = state.get("watermark_extracted_at") if state else None

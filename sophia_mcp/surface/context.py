@@ -18,7 +18,7 @@ from mcp.server.mcpserver import Context
 
 from sophia_mcp.airbyte.client import AirbyteClient
 from sophia_mcp.airbyte.config_api import ConfigApiClient
-from sophia_mcp.errors import NotConfiguredError
+from sophia_mcp.errors import NotConfiguredError, SophiaError
 from sophia_mcp.gong.repository import GongRepository
 from sophia_mcp.postgres.readonly import ReadOnlyPool
 from sophia_mcp.search.service import SemanticSearch
@@ -116,6 +116,45 @@ class AppContext:
             from sophia_mcp.search.background import BackgroundIndexer
 
             self._background.start_soon(BackgroundIndexer(self.settings, (await self.search()).store).run_forever)
+
+    async def readiness(self, timeout: float = 5.0) -> dict[str, str]:
+        """Each backend: `ok`, `off` (not configured: its tools say what to set) or `failed: why`.
+        The configured ones are asked at once, each within `timeout` seconds."""
+        off = self.settings.backends_off()
+        states = {name: "off" for name in ("airbyte", "postgres", "search") if name in off}
+
+        async def probe(name: str, check: Callable[[], Awaitable[object]]) -> None:
+            try:
+                with anyio.fail_after(timeout):
+                    await check()
+                states[name] = "ok"
+            except TimeoutError:
+                states[name] = f"failed: no answer within {timeout:g} s"
+            except SophiaError as exc:
+                states[name] = f"failed: {exc}"
+
+        async def airbyte() -> None:
+            await self.airbyte.list_workspaces(limit=1)  # reachable, and the credentials are accepted
+
+        async def postgres() -> None:
+            if self._pool is None:  # the demo's embedded Postgres is still starting
+                raise NotConfiguredError(self.starting or "the Gong database is not open yet")
+            await self._pool.ping()
+
+        async def search() -> None:
+            from sophia_mcp.search.errors import CollectionNotFoundError
+
+            try:
+                await (await self.search()).store.check()
+            except CollectionNotFoundError:
+                if not self.settings.qdrant.owned_shard:
+                    raise  # this process builds its own shard: an empty one is being indexed
+
+        async with anyio.create_task_group() as group:
+            for name, check in (("airbyte", airbyte), ("postgres", postgres), ("search", search)):
+                if name not in states:
+                    group.start_soon(probe, name, check)
+        return {name: states[name] for name in ("airbyte", "postgres", "search")}
 
 
 def app_context(ctx: Context) -> AppContext:

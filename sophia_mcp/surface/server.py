@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from mcp_types import ToolAnnotations
 from sophia_mcp import __version__
 from sophia_mcp.settings import Settings, Toolset
 from sophia_mcp.surface import prompts, resources
+from sophia_mcp.surface.calls import observed
 from sophia_mcp.surface.context import AppContext, open_app
 from sophia_mcp.surface.tools import airbyte, gong, pipeline, search
 from sophia_mcp.surface.tools.shaping import add_tools
@@ -125,6 +127,15 @@ def instructions(settings: Settings) -> str:
     return text
 
 
+# The context of each server whose lifespan is running, for routes outside MCP (GET /readyz).
+_running: weakref.WeakKeyDictionary[MCPServer[AppContext], AppContext] = weakref.WeakKeyDictionary()
+
+
+def running_context(server: MCPServer[AppContext]) -> AppContext | None:
+    """The server's adapters while it serves, else None."""
+    return _running.get(server)
+
+
 def build_server(
     settings: Settings | None = None,
     *,
@@ -134,9 +145,13 @@ def build_server(
     settings = settings or Settings()
 
     @asynccontextmanager
-    async def lifespan(_: MCPServer[AppContext]) -> AsyncIterator[AppContext]:
+    async def lifespan(running: MCPServer[AppContext]) -> AsyncIterator[AppContext]:
         async with open_app(settings, airbyte_transport=airbyte_transport, startup=startup) as app:
-            yield app
+            _running[running] = app
+            try:
+                yield app
+            finally:
+                _running.pop(running, None)
 
     server: MCPServer[AppContext] = MCPServer(
         "sophia-mcp",
@@ -146,7 +161,7 @@ def build_server(
         log_level="WARNING",
     )
     for spec in served_tools(settings):
-        add_tools(server, (spec.tool,), spec.annotations)
+        add_tools(server, (observed(spec.tool),), spec.annotations)
     resources.register(server, settings.surface.toolsets)
     prompts.register(server)
     return server

@@ -25,5 +25,10 @@ def run(server: MCPServer, transport: Transport, *, http: HttpSettings, host: st
     from sophia_mcp.transports.http import build_http_app
 
     app = build_http_app(server, http, host)
-    print(f"sophia-mcp: MCP over streamable HTTP at http://{host}:{port}/mcp (health: /healthz)", file=sys.stderr)
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    print(
+        f"sophia-mcp: MCP over streamable HTTP at http://{host}:{port}/mcp "
+        "(liveness /healthz; readiness /readyz and Prometheus /metrics with the token)",
+        file=sys.stderr,
+    )
+    # Our own logging setup stays (log_config=None); requests are logged by transports/http.py's AccessLog.
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
