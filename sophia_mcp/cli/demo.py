@@ -9,8 +9,12 @@ folder, so a second start reuses it; `--reset` starts over.
 from __future__ import annotations
 
 import shutil
+import signal
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -178,15 +182,56 @@ def run_demo(transport: Transport, host: str, port: int, data_dir: Path | None, 
     from sophia_mcp.surface.server import build_server
 
     data_dir = (data_dir or default_data_dir()).expanduser().resolve()
-    if reset and data_dir.exists():
-        shutil.rmtree(data_dir)
-        say(f"sophia-mcp demo: removed {data_dir}")
-    demo = prepare(data_dir, calls)
-    server = build_server(demo.settings, airbyte_transport=demo.transport, startup=demo.bring_up_postgres)
-    say(instructions(transport, host, port))
-    try:
-        run(server, transport, http=demo.settings.http, host=host, port=port)
-    finally:
-        if demo.postgres is not None:
-            demo.postgres.stop()
+    with one_demo_per_folder(data_dir), stop_on_sigterm():
+        if reset and data_dir.exists():
+            shutil.rmtree(data_dir)
+            say(f"sophia-mcp demo: removed {data_dir}")
+        demo = prepare(data_dir, calls)
+        try:
+            server = build_server(demo.settings, airbyte_transport=demo.transport, startup=demo.bring_up_postgres)
+            say(instructions(transport, host, port))
+            run(server, transport, http=demo.settings.http, host=host, port=port)
+        finally:
+            # Whatever ends the demo (end of input, Ctrl-C, SIGTERM, an error): no postmaster is left behind.
+            if demo.postgres is not None:
+                demo.postgres.stop()
     return 0
+
+
+class DemoFolderBusy(SophiaError):
+    pass
+
+
+@contextmanager
+def one_demo_per_folder(data_dir: Path) -> Iterator[None]:
+    """Refuse a second demo on the same data folder: two would share one Postgres and one Qdrant
+    shard. The lock sits beside the folder (`--reset` deletes the folder) and goes with the process."""
+    import fcntl
+
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    lock = open(data_dir.with_name(data_dir.name + ".lock"), "a+")  # noqa: SIM115 - held until the end
+    try:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise DemoFolderBusy(
+                f"another sophia-mcp demo is already running on {data_dir}: stop it first, or give this one "
+                "its own folder with --data-dir"
+            ) from None
+        yield
+    finally:
+        lock.close()
+
+
+@contextmanager
+def stop_on_sigterm() -> Iterator[None]:
+    """SIGTERM ends the demo as Ctrl-C does (its cleanup stops the embedded Postgres) instead of
+    killing the process on the spot and leaving the postmaster running."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, lambda *_: signal.raise_signal(signal.SIGINT))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -18,6 +18,16 @@ def run(server: MCPServer, transport: Transport, *, http: HttpSettings, host: st
     if transport == "stdio":
         from sophia_mcp.transports.stdio import run_stdio
 
+        if sys.stdin.isatty():
+            # Someone typed the command: MCP clients start it with pipes, and a person sees nothing happen.
+            print(
+                "sophia-mcp: speaking MCP on stdio (JSON-RPC for an MCP client, not a terminal). Connect an "
+                "assistant (README: Add it to an assistant) or the Inspector: npx @modelcontextprotocol/inspector "
+                f"{' '.join(['sophia-mcp', *sys.argv[1:]]) if sys.argv[1:] else 'sophia-mcp serve'}. Ctrl-C stops it.",
+                file=sys.stderr,
+                flush=True,
+            )
+
         run_stdio(server)
         return
     import uvicorn

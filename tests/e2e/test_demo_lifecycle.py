@@ -1,0 +1,109 @@
+"""`sophia-mcp demo` as a process: signals stop its embedded Postgres, a second demo on the same folder
+is refused, and in a terminal `serve` says it speaks MCP on stdio."""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from tests.e2e.conftest import REPO, mcp_json_launch
+from tests.fixtures.qdrant import MODEL_PATH
+
+DEMO_CALLS = "20"
+
+
+def start_demo(data_dir: Path) -> subprocess.Popen:
+    command, _ = mcp_json_launch()
+    env = {**os.environ, "SOPHIA_EMBEDDING_MODEL_PATH": str(MODEL_PATH)}
+    return subprocess.Popen(
+        [command, "demo", "--data-dir", str(data_dir), "--calls", DEMO_CALLS],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=REPO,
+    )
+
+
+def wait_until_serving(process: subprocess.Popen, timeout: float = 240) -> str:
+    """The demo's stderr up to its instructions, printed once it serves."""
+    seen = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = process.stderr.readline().decode()
+        assert line, "the demo ended before serving:\n" + "".join(seen)
+        seen.append(line)
+        if line.startswith("Ask first:"):
+            return "".join(seen)
+    raise AssertionError("the demo did not start in time:\n" + "".join(seen))
+
+
+def postmaster(data_dir: Path) -> psutil.Process:
+    pid = int((data_dir / "postgres" / "postmaster.pid").read_text().split()[0])
+    return psutil.Process(pid)
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_stops_the_demo_and_its_postgres_and_one_folder_serves_one_demo(server_tmp: Path, stop_signal):
+    data_dir = server_tmp / "demo"
+    first = start_demo(data_dir)
+    try:
+        wait_until_serving(first)
+        server = postmaster(data_dir)
+        assert server.is_running()
+
+        second = start_demo(data_dir)
+        _, refused = second.communicate(timeout=60)
+        assert second.returncode == 1
+        assert f"another sophia-mcp demo is already running on {data_dir.resolve()}" in refused.decode()
+        assert server.is_running(), "the refused demo must not touch the running one"
+
+        first.send_signal(stop_signal)
+        first.wait(timeout=60)
+        assert first.returncode in (0, 130), first.stderr.read().decode()[-2000:]
+        try:
+            server.wait(timeout=30)
+        except psutil.TimeoutExpired:
+            raise AssertionError("the embedded Postgres outlived the demo") from None
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.wait()
+
+    again = start_demo(data_dir)  # the folder is free again, and its data is reused
+    try:
+        assert "(reused)" in wait_until_serving(again)
+    finally:
+        again.stdin.close()
+        again.wait(timeout=60)
+    assert again.returncode == 0
+
+
+def test_in_a_terminal_serve_says_it_speaks_mcp_on_stdio():
+    command, args = mcp_json_launch()
+    controller, terminal = pty.openpty()
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("AIRBYTE_", "SOPHIA_", "QDRANT_"))}
+    process = subprocess.Popen([command, *args], stdin=terminal, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               env=env, cwd=REPO)
+    os.close(terminal)
+    try:
+        ready, _, _ = select.select([process.stderr], [], [], 60)
+        assert ready, "nothing on stderr"
+        line = process.stderr.readline().decode()
+    finally:
+        process.kill()
+        process.wait()
+        os.close(controller)
+    assert line.startswith("sophia-mcp: speaking MCP on stdio")
+    assert "npx @modelcontextprotocol/inspector sophia-mcp serve" in line
+
+
+def test_with_pipes_serve_prints_nothing_for_a_person():
+    command, args = mcp_json_launch()
+    done = subprocess.run([command, *args], input=b"", capture_output=True, cwd=REPO, timeout=60,
+                          env={k: v for k, v in os.environ.items() if not k.startswith(("AIRBYTE_", "SOPHIA_", "QDRANT_"))})
+    assert done.returncode == 0 and b"speaking MCP" not in done.stderr and done.stdout == b""
