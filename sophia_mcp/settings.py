@@ -169,6 +169,8 @@ class EmbeddingSettings(_Env):
     provider: Literal["fastembed", "openai"] = Field("fastembed", alias="SOPHIA_EMBEDDING_PROVIDER")
     model: str = Field("sentence-transformers/all-MiniLM-L6-v2", alias="SOPHIA_EMBEDDING_MODEL")
     model_path: Path | None = Field(None, alias="SOPHIA_EMBEDDING_MODEL_PATH")
+    # Where fastembed keeps a downloaded model (default: its own folder under the system's temp folder).
+    cache_dir: Path | None = Field(None, alias="SOPHIA_EMBEDDING_CACHE_DIR")
     url: str | None = Field(None, alias="SOPHIA_EMBEDDING_URL")
     api_key: SecretStr | None = Field(None, alias="SOPHIA_EMBEDDING_API_KEY")
     # One embedding request (openai provider), retries included, never takes longer than this.

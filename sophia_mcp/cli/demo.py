@@ -126,6 +126,9 @@ class Demo:
 
 def build_settings(data_dir: Path, sim_client_id: str, sim_client_secret: str) -> Settings:
     embedding = EmbeddingSettings()
+    if embedding.model_path is None and embedding.cache_dir is None:
+        # The model the demo downloads stays with the demo's data (and goes with --reset).
+        embedding = embedding.model_copy(update={"cache_dir": data_dir / "models"})
     return Settings(
         airbyte=AirbyteSettings(
             AIRBYTE_API_URL=SIMULATOR_URL,

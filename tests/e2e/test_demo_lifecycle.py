@@ -7,6 +7,7 @@ import os
 import pty
 import select
 import signal
+import sys
 import subprocess
 import time
 from pathlib import Path
@@ -107,3 +108,41 @@ def test_with_pipes_serve_prints_nothing_for_a_person():
     done = subprocess.run([command, *args], input=b"", capture_output=True, cwd=REPO, timeout=60,
                           env={k: v for k, v in os.environ.items() if not k.startswith(("AIRBYTE_", "SOPHIA_", "QDRANT_"))})
     assert done.returncode == 0 and b"speaking MCP" not in done.stderr and done.stdout == b""
+
+
+DOWNLOAD_ATTEMPT = """
+import asyncio, sys
+from sophia_mcp.observability.logs import configure_logging
+from sophia_mcp.search.embeddings.base import EmbeddingError
+from sophia_mcp.search.embeddings.fastembed_provider import FastEmbedProvider
+configure_logging()
+try:
+    asyncio.run(FastEmbedProvider(cache_dir=sys.argv[1]).embed_query("pricing"))
+except EmbeddingError as exc:
+    print("refused:", exc, file=sys.stderr)
+    sys.exit(3)
+"""
+
+
+def test_a_model_that_must_be_downloaded_says_what_and_how_big_and_failing_names_the_setting(tmp_path: Path):
+    # Offline (as this machine is): the first use announces the download, then says how to do without it.
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    env.pop("SOPHIA_EMBEDDING_MODEL_PATH", None)
+    done = subprocess.run([sys.executable, "-c", DOWNLOAD_ATTEMPT, str(tmp_path / "models")], env=env, cwd=REPO,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 3, done.stderr[-2000:]
+    assert (f"Downloading the embedding model sentence-transformers/all-MiniLM-L6-v2 (90 MB) into "
+            f"{tmp_path / 'models'}, once") in done.stderr
+    assert "set SOPHIA_EMBEDDING_MODEL_PATH to a local copy of the model" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_the_demo_keeps_a_downloaded_model_in_its_data_folder(monkeypatch, tmp_path: Path):
+    from sophia_mcp.cli.demo import build_settings
+
+    monkeypatch.delenv("SOPHIA_EMBEDDING_MODEL_PATH", raising=False)
+    monkeypatch.delenv("SOPHIA_EMBEDDING_CACHE_DIR", raising=False)
+    settings = build_settings("postgresql://reader@/gong_demo", tmp_path / "demo", "id", "secret")
+    assert settings.embedding.cache_dir == tmp_path / "demo" / "models"
+    monkeypatch.setenv("SOPHIA_EMBEDDING_MODEL_PATH", str(MODEL_PATH))
+    assert build_settings("postgresql://reader@/gong_demo", tmp_path / "demo", "id", "secret").embedding.cache_dir is None

@@ -31,10 +31,13 @@ class FastEmbedProvider:
         model: str = DEFAULT_MODEL,
         *,
         model_path: Path | str | None = None,
+        cache_dir: Path | str | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
     ) -> None:
         self.model = model
         self._model_path = Path(model_path) if model_path is not None else None
+        # Where a downloaded model is kept (SOPHIA_EMBEDDING_CACHE_DIR; the demo: inside its data folder).
+        self._cache_dir = Path(cache_dir) if cache_dir is not None else None
         self._batch_size = batch_size
         self._embedder: TextEmbedding | None = None
         self._loading = anyio.Lock()
@@ -83,8 +86,39 @@ class FastEmbedProvider:
                 f"SOPHIA_EMBEDDING_MODEL_PATH {self._model_path} is not a folder; point it at a model "
                 "folder in fastembed's layout (model.onnx, tokenizer.json, config.json ...)"
             )
-        options = {"specific_model_path": str(self._model_path)} if self._model_path else {}
+        options: dict[str, str] = {"specific_model_path": str(self._model_path)} if self._model_path else {}
+        if self._cache_dir is not None:
+            options["cache_dir"] = str(self._cache_dir)
+        if self._model_path is None:
+            _say_if_downloading(self.model, self._cache_dir)
         try:
             return TextEmbedding(model_name=self.model, **options)
         except Exception as exc:  # fastembed raises bare ValueError/OSError/onnxruntime errors
-            raise EmbeddingError(f"could not load the fastembed model {self.model}{where}: {exc}") from exc
+            hint = (
+                "" if self._model_path else
+                "; without internet access, set SOPHIA_EMBEDDING_MODEL_PATH to a local copy of the model in "
+                "fastembed's layout (model.onnx, tokenizer.json, config.json ...)"
+            )
+            raise EmbeddingError(f"could not load the fastembed model {self.model}{where}: {exc}{hint}") from exc
+
+
+def _say_if_downloading(model: str, cache_dir: Path | None) -> None:
+    """A first download is announced (what, how big, where) on stderr, through the log."""
+    import logging
+    import os
+    import tempfile
+
+    from fastembed import TextEmbedding
+
+    description = next((m for m in TextEmbedding.list_supported_models() if m["model"] == model), None)
+    if description is None:
+        return
+    folder = cache_dir or Path(os.environ.get("FASTEMBED_CACHE_PATH") or Path(tempfile.gettempdir()) / "fastembed_cache")
+    source = str(description.get("sources", {}).get("hf") or model).replace("/", "--")
+    if folder.is_dir() and any(source in entry.name for entry in folder.iterdir()):
+        return
+    size = f"{description['size_in_GB'] * 1000:.0f} MB" if description.get("size_in_GB") else "size unknown"
+    logging.getLogger(__name__).warning(
+        "Downloading the embedding model %s (%s) into %s, once; set SOPHIA_EMBEDDING_MODEL_PATH to use a "
+        "local copy instead.", model, size, folder,
+    )
