@@ -13,15 +13,17 @@ PACKAGE = Path(__file__).resolve().parents[1] / "sophia_mcp"
 DOMAIN = ("airbyte", "pipeline", "postgres", "gong", "search")
 # What each room may import from the project (besides the root modules settings, errors, retry).
 ALLOWED = {
-    "airbyte": set(),
-    "postgres": set(),
+    # Metrics and log setup, fed by the parts below and served by the transports: imports no room.
+    "observability": set(),
+    "airbyte": {"observability"},
+    "postgres": {"observability"},
     "gong": {"postgres"},
-    "search": {"gong", "postgres"},
+    "search": {"gong", "postgres", "observability"},
     "pipeline": {"airbyte"},
-    "surface": {"airbyte", "pipeline", "postgres", "gong", "search"},
-    "transports": {"surface"},
+    "surface": {"airbyte", "pipeline", "postgres", "gong", "search", "observability"},
+    "transports": {"surface", "observability"},
     "sample": {"gong", "airbyte", "postgres"},
-    "cli": {"airbyte", "pipeline", "postgres", "gong", "search", "surface", "transports", "sample"},
+    "cli": {"airbyte", "pipeline", "postgres", "gong", "search", "surface", "transports", "sample", "observability"},
 }
 ROOT_MODULES = {"settings", "errors", "retry"}
 
