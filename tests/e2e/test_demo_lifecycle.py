@@ -31,14 +31,14 @@ def start_demo(data_dir: Path) -> subprocess.Popen:
 
 
 def wait_until_serving(process: subprocess.Popen, timeout: float = 240) -> str:
-    """The demo's stderr up to its instructions, printed once it serves."""
+    """The demo's stderr until its embedded Postgres is up (it serves MCP before that)."""
     seen = []
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         line = process.stderr.readline().decode()
         assert line, "the demo ended before serving:\n" + "".join(seen)
         seen.append(line)
-        if line.startswith("Ask first:"):
+        if line.startswith("  Postgres: embedded"):
             return "".join(seen)
     raise AssertionError("the demo did not start in time:\n" + "".join(seen))
 
@@ -142,7 +142,7 @@ def test_the_demo_keeps_a_downloaded_model_in_its_data_folder(monkeypatch, tmp_p
 
     monkeypatch.delenv("SOPHIA_EMBEDDING_MODEL_PATH", raising=False)
     monkeypatch.delenv("SOPHIA_EMBEDDING_CACHE_DIR", raising=False)
-    settings = build_settings("postgresql://reader@/gong_demo", tmp_path / "demo", "id", "secret")
+    settings = build_settings(tmp_path / "demo", "id", "secret")
     assert settings.embedding.cache_dir == tmp_path / "demo" / "models"
     monkeypatch.setenv("SOPHIA_EMBEDDING_MODEL_PATH", str(MODEL_PATH))
-    assert build_settings("postgresql://reader@/gong_demo", tmp_path / "demo", "id", "secret").embedding.cache_dir is None
+    assert build_settings(tmp_path / "demo", "id", "secret").embedding.cache_dir is None
