@@ -415,16 +415,99 @@ def report_explain(results: list[tuple[str, float, str, str]]) -> None:
     print("```")
 
 
+# --- the cross-call tools (issue 10) ------------------------------------------------------------
+
+CROSS_CALL_REQUESTS = 60
+
+
+async def cross_call_requests(url: str, client: Client) -> dict[str, list[dict[str, Any]]]:
+    """Varied, seeded arguments for each cross-call tool, drawn from the data itself."""
+    rng = random.Random(SEED)
+    deals = (await tool(client, "gong_list_deals", {"limit": 100}))["deals"]
+    trackers = [t["tracker"] for t in (await tool(client, "gong_tracker_stats", {"by": "month"}))["trackers"]]
+    connection = await asyncpg.connect(url)
+    try:
+        reps = [r["rep"] for r in await connection.fetch('SELECT DISTINCT "primaryUserId" AS rep FROM calls LIMIT 200')]
+        newest = await connection.fetchval("SELECT max(started) FROM calls")
+    finally:
+        await connection.close()
+    phrases = ["BW-4471", "zurich", "Nightingale-7 clause", "HX-220 tier", "Edge X9 bundle"]
+
+    def window() -> dict[str, str]:
+        until = newest - timedelta(days=rng.randrange(0, 120))
+        return {"since": (until - timedelta(days=30)).isoformat(), "until": until.isoformat()}
+
+    n = CROSS_CALL_REQUESTS
+    return {
+        "gong_list_deals": [
+            rng.choice([{}, {"flag": "stage_regressed"}, {"flag": "silent"}, {"owner": rng.choice(reps)}, {"stage": "Proposal"}])
+            for _ in range(n)
+        ],
+        "gong_deal_brief": [{"opportunity": rng.choice(deals)["id"]} for _ in range(n)],
+        "gong_search_transcripts": [
+            {"phrase": rng.choice(phrases), "exact": rng.random() < 0.5, **(window() if rng.random() < 0.3 else {})}
+            for _ in range(n)
+        ],
+        "gong_tracker_stats": [
+            {"by": rng.choice(["week", "month", "rep", "account"]), **({"tracker": rng.choice(trackers)} if rng.random() < 0.5 else {}), **window()}
+            for _ in range(n)
+        ],
+        "gong_scorecard_stats": [rng.choice([{}, {"rep": rng.choice(reps)}, window()]) for _ in range(n)],
+        "gong_changes_since": [rng.choice([{}, {"since": (newest - timedelta(days=rng.randrange(1, 14))).isoformat()}]) for _ in range(n)],
+        "gong_search_calls (tracker)": [{"tracker": rng.choice(trackers), "limit": 20} for _ in range(n)],
+    }
+
+
+async def cross_call(url: str, pool_size: int) -> tuple[dict[str, float], dict[str, list[float]]]:
+    """The first call of a fresh server process (from launch, and after initialize), then warm timings."""
+    env = {"SOPHIA_POSTGRES_URL": url, "SOPHIA_POSTGRES_POOL_SIZE": str(pool_size)}
+    first: dict[str, float] = {}
+    launched = time.perf_counter()
+    async with stdio_server(env) as client:
+        initialized = time.perf_counter()
+        await tool(client, "gong_list_deals", {"limit": 20})
+        done = time.perf_counter()
+        first["initialize"] = (initialized - launched) * 1000
+        first["first gong_list_deals after initialize"] = (done - initialized) * 1000
+        first["first gong_list_deals from launch"] = (done - launched) * 1000
+    async with stdio_server(env) as client:
+        started = time.perf_counter()
+        await tool(client, "gong_search_transcripts", {"phrase": "BW-4471"})
+        first["first gong_search_transcripts after initialize"] = (time.perf_counter() - started) * 1000
+        requests = await cross_call_requests(url, client)
+        times: dict[str, list[float]] = {}
+        for name, argument_list in requests.items():
+            tool_name = name.split(" ")[0]
+            times[name] = [await timed(lambda args=args: tool(client, tool_name, args)) for args in argument_list]
+    return first, times
+
+
+def report_cross_call(first: dict[str, float], times: dict[str, list[float]]) -> None:
+    print("\n## Cross-call tools (issue 10)\n")
+    for name, ms in first.items():
+        print(f"- {name}: {ms:.0f} ms")
+    print("\n| tool (warm, over stdio) | p50 ms | p99 ms | target p50 <= 50 ms |")
+    print("| --- | --- | --- | --- |")
+    for name, ms in times.items():
+        p50 = statistics.median(ms)
+        print(f"| `{name}` | {p50:.1f} | {percentile(ms, 99):.1f} | {'met' if p50 <= 50 else 'NO'} |")
+
+
 async def main(args: argparse.Namespace) -> None:
     async with postgres(args) as admin_url:
         url = await prepare(admin_url, args.calls, args.reload)
         if args.load_only:
             return
         before = os.getloadavg()[0]
+        if args.cross_call_only:
+            report_cross_call(*await cross_call(url, args.pool_size))
+            print(f"\nload average {before:.2f} before, {os.getloadavg()[0]:.2f} after, on {os.cpu_count()} CPUs")
+            return
         times = await side_by_side(url, args.requests, args.pool_size)
         burst = await concurrent(url, args.pool_size)
         load = f"{before:.2f} before, {os.getloadavg()[0]:.2f} after, on {os.cpu_count()} CPUs"
         report(args.calls, args.requests, times, burst, load)
+        report_cross_call(*await cross_call(url, args.pool_size))
         if args.explain:
             report_explain(await explain_all(url))
 
@@ -439,6 +522,7 @@ if __name__ == "__main__":
     parser.add_argument("--reload", action="store_true", help="reload the sample data even if present")
     parser.add_argument("--load-only", action="store_true", help="load (or check) the data and stop")
     parser.add_argument("--explain", action="store_true", help="time every tool's SQL and EXPLAIN the slow ones")
+    parser.add_argument("--cross-call-only", action="store_true", help="only the cross-call tools of issue 10")
     parser.add_argument("--server-command", help="run this instead of `sophia-mcp serve` (split on spaces)")
     options = parser.parse_args()
     SERVER_COMMAND[:] = (options.server_command or "").split()

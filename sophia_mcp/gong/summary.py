@@ -11,12 +11,13 @@ Nothing is written anywhere: the read-only role is enough.
 
 from __future__ import annotations
 
-import json
 from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+from pydantic_core import from_json
 
 from sophia_mcp.gong import layout
 from sophia_mcp.gong.queries.common import fields, number
@@ -105,13 +106,16 @@ def _statement(schema: GongSchema) -> str:
     )
     return (
         f"SELECT {e('id')}::text AS id, {e('startdatetime')} AS started, {e(layout.EXTRACTED_AT)} AS extracted, "
-        f"(SELECT min({extensive.col('f', layout.EXTRACTED_AT)}) FROM {extensive.sql} f "
-        f"WHERE {extensive.col('f', 'id')} = {e('id')}) AS first_extracted, "
+        "f.first_extracted, "
         f"{meta} ->> 'primaryUserId' AS rep_id, {meta} ->> 'title' AS title, "
         f"{first_crm_id(context, 'Account')} AS account_id, {first_crm_name(context, 'Account')} AS account_name, "
         f"{packed} AS packed "
-        f"FROM {extensive.sql} e WHERE {is_latest(extensive, 'e')} AND {e('startdatetime')} IS NOT NULL "
-        f"ORDER BY {e('startdatetime')}, {e('id')} LIMIT {MAX_CALLS}"
+        # A join, not a subquery per row: a correlated subquery would keep the whole statement out
+        # of Postgres's parallel workers, and the jsonpath work is what they share.
+        f"FROM {extensive.sql} e JOIN (SELECT {extensive.col('g', 'id')} AS id, "
+        f"min({extensive.col('g', layout.EXTRACTED_AT)}) AS first_extracted FROM {extensive.sql} g "
+        f"GROUP BY 1) f ON f.id = {e('id')} "
+        f"WHERE {is_latest(extensive, 'e')} AND {e('startdatetime')} IS NOT NULL LIMIT {MAX_CALLS}"
     )
 
 
@@ -130,11 +134,12 @@ async def load_summary(pool: ReadOnlyPool, schema: GongSchema, as_of: datetime |
             timeout_ms=LOAD_TIMEOUT_MS,
         )
         users = {row["id"]: (row["name"], row["email"]) for row in user_rows}
-    return Summary(as_of=as_of, calls=[_call(row) for row in rows], users=users)
+    calls = sorted((_call(row) for row in rows), key=lambda call: (call.started, call.id))
+    return Summary(as_of=as_of, calls=calls, users=users)
 
 
 def _call(row: Any) -> CallSummary:
-    opportunities, emails, names, tracker_names, tracker_counts = json.loads(row["packed"])
+    opportunities, emails, names, tracker_names, tracker_counts = from_json(row["packed"])
     people = {str(email).strip().lower(): str(email) for email in emails if email}
     people.update({str(name).strip().lower(): str(name) for name in names if name})
     return CallSummary(
