@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date
 from typing import Literal
 
@@ -39,6 +40,8 @@ class Regression:
 
 @dataclass
 class Deal:
+    """Built once per summary and never changed after: its derived figures are cached."""
+
     id: str
     # (call, the opportunity as that call saw it), oldest first.
     history: list[tuple[CallSummary, OpportunityAtCall]] = field(default_factory=list)
@@ -55,28 +58,28 @@ class Deal:
     def first_call(self) -> CallSummary:
         return self.history[0][0]
 
-    @property
+    @cached_property
     def name(self) -> str | None:
         return next((opp.name for _, opp in reversed(self.history) if opp.name), None)
 
-    @property
+    @cached_property
     def stage(self) -> str | None:
         return self.newest.stage
 
-    @property
+    @cached_property
     def amount(self) -> float | None:
         return next((opp.amount for _, opp in reversed(self.history) if opp.amount is not None), None)
 
-    @property
+    @cached_property
     def close_date(self) -> str | None:
         return next((opp.close_date for _, opp in reversed(self.history) if opp.close_date), None)
 
-    @property
+    @cached_property
     def account(self) -> tuple[str | None, str | None]:
         call = next((call for call, _ in reversed(self.history) if call.account_id), self.last_call)
         return call.account_id, call.account_name
 
-    @property
+    @cached_property
     def owner_id(self) -> str | None:
         counts = Counter(call.rep_id for call, _ in self.history if call.rep_id)
         if not counts:
@@ -85,7 +88,7 @@ class Deal:
         # Ties go to the rep of the newest call among them.
         return next(call.rep_id for call, _ in reversed(self.history) if counts.get(call.rep_id) == best)
 
-    @property
+    @cached_property
     def customers(self) -> dict[str, str]:
         people: dict[str, str] = {}
         for call, _ in self.history:
@@ -93,7 +96,7 @@ class Deal:
                 people.setdefault(key, shown)
         return people
 
-    @property
+    @cached_property
     def regressions(self) -> list[Regression]:
         found = []
         previous: tuple[CallSummary, OpportunityAtCall] | None = None

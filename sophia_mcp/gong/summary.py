@@ -77,11 +77,16 @@ class Summary:
     def newest_call(self) -> datetime | None:
         return self.starts[-1] if self.starts else None
 
-    def between(self, since: datetime | None, until: datetime | None) -> Sequence[CallSummary]:
-        """Calls started in [since, until), oldest first."""
+    def span(self, since: datetime | None, until: datetime | None) -> range:
+        """Positions in `calls` of the calls started in [since, until)."""
         low = bisect_left(self.starts, since) if since else 0
         high = bisect_left(self.starts, until) if until else len(self.calls)
-        return self.calls[low:high]
+        return range(low, high)
+
+    def between(self, since: datetime | None, until: datetime | None) -> Sequence[CallSummary]:
+        """Calls started in [since, until), oldest first."""
+        positions = self.span(since, until)
+        return self.calls[positions.start : positions.stop]
 
 
 def _statement(schema: GongSchema) -> str:

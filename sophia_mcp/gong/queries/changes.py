@@ -20,6 +20,12 @@ MAX_DEALS = 50
 
 
 def newest_load_start(summary: Summary) -> datetime | None:
+    if "newest_load" not in summary.derived:
+        summary.derived["newest_load"] = _newest_load_start(summary)
+    return summary.derived["newest_load"]
+
+
+def _newest_load_start(summary: Summary) -> datetime | None:
     moments = sorted({call.first_extracted for call in summary.calls})
     if not moments:
         return None
@@ -32,7 +38,18 @@ def newest_load_start(summary: Summary) -> datetime | None:
 
 
 def changes_since(summary: Summary, since: datetime | None, silent_days: int = DEFAULT_SILENT_DAYS) -> ChangesSince:
+    """The digest, computed once per summary and moment (the summary never changes: a new one
+    replaces it when the data moves)."""
     since = since or newest_load_start(summary) or datetime.now().astimezone()
+    cache = summary.derived.setdefault("changes", {})
+    if (since, silent_days) not in cache:
+        if len(cache) > 64:
+            cache.clear()
+        cache[since, silent_days] = _digest(summary, since, silent_days)
+    return cache[since, silent_days].model_copy(deep=True)
+
+
+def _digest(summary: Summary, since: datetime, silent_days: int) -> ChangesSince:
     arrived = [call for call in summary.calls if call.first_extracted >= since]
     known = [call for call in summary.calls if call.first_extracted < since]
     accounts = Counter(call.account_id for call in arrived)

@@ -28,6 +28,27 @@ def _key(call: CallSummary, by: By) -> str:
     return call.account_id or "unknown"
 
 
+def _keys(summary: Summary, by: By) -> list[str]:
+    """Each call's bucket, in the order of summary.calls (computed once per summary and grouping)."""
+    keys = summary.derived.get(("tracker_keys", by))
+    if keys is None:
+        keys = [_key(call, by) for call in summary.calls]
+        summary.derived[("tracker_keys", by)] = keys
+    return keys
+
+
+def _labels(summary: Summary, by: By) -> dict[str, str | None]:
+    if by == "rep":
+        return {user_id: name for user_id, (name, _) in summary.users.items()}
+    if by == "account":
+        labels = summary.derived.get("account_names")
+        if labels is None:
+            labels = {call.account_id: call.account_name for call in summary.calls if call.account_id}
+            summary.derived["account_names"] = labels
+        return labels
+    return {}
+
+
 def tracker_names(summary: Summary) -> dict[str, str]:
     """Lower-case name -> the name as Gong spells it, for every tracker that fired."""
     names = summary.derived.get("tracker_names")
@@ -44,22 +65,20 @@ def tracker_stats(summary: Summary, tracker: str | None, by: By, period: Period)
         if wanted is None:
             known = ", ".join(sorted(tracker_names(summary).values())[:30]) or "none"
             raise NotFoundError(f"No tracker named {tracker!r} fired in any call. Trackers that did: {known}.")
-    calls = summary.between(period.since, period.until)
+    positions = summary.span(period.since, period.until)
+    calls, keys = summary.calls, _keys(summary, by)
     fired: Counter[tuple[str, str]] = Counter()
     hits: Counter[tuple[str, str]] = Counter()
-    labels: dict[str, str | None] = {}
-    for call in calls:
-        if not call.trackers:
+    for index in positions:
+        trackers = calls[index].trackers
+        if not trackers:
             continue
-        key = _key(call, by)
-        if by == "account":
-            labels[key] = call.account_name
-        for name, count in call.trackers:
+        key = keys[index]
+        for name, count in trackers:
             if wanted is None or name == wanted:
                 fired[name, key] += 1
                 hits[name, key] += count
-    if by == "rep":
-        labels = {key: summary.users.get(key, (None, None))[0] for _, key in fired}
+    labels = _labels(summary, by)
     per_tracker: dict[str, list[TrackerBucket]] = {}
     for (name, key), count in fired.items():
         per_tracker.setdefault(name, []).append(TrackerBucket(key=key, label=labels.get(key), calls=count, hits=hits[name, key]))
@@ -82,5 +101,5 @@ def tracker_stats(summary: Summary, tracker: str | None, by: By, period: Period)
     trackers.sort(key=lambda t: (-t.calls, t.tracker))
     note = None if trackers else "No tracker fired in the calls of this period; widen since/until."
     return TrackerStats(
-        by=by, since=period.since, until=period.until, calls_in_period=len(calls), trackers=trackers, note=note
+        by=by, since=period.since, until=period.until, calls_in_period=len(positions), trackers=trackers, note=note
     )
