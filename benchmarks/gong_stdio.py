@@ -43,6 +43,7 @@ from mcp.client.session import ClientSession
 
 from benchmarks.stdio import percentile, server_params
 from sophia_mcp.gong import layout
+from sophia_mcp.gong.filters import CallFilters
 from sophia_mcp.gong.repository import GongRepository
 from sophia_mcp.postgres.readonly import ReadOnlyPool, ReadOnlySession
 
@@ -144,6 +145,10 @@ async def pick_requests(url: str, count: int) -> tuple[list[str], list[dict[str,
         since = (rep["first"] + timedelta(seconds=rng.uniform(0, span))).replace(microsecond=0)
         searches.append({"rep": rep["rep"], "since": since, "until": since + SEARCH_WINDOW, "limit": 20})
     return call_ids, searches
+
+
+def filters_of(search: dict[str, Any]) -> CallFilters:
+    return CallFilters(**{name: value for name, value in search.items() if name != "limit"})
 
 
 def as_tool_args(search: dict[str, Any]) -> dict[str, Any]:
@@ -249,7 +254,7 @@ async def side_by_side(url: str, requests: int, pool_size: int) -> dict[str, dic
             plans: list[tuple[str, Callable[[], Awaitable[Any]], Callable[[], Awaitable[Any]], list[Statement]]] = []
             for call_id, search in zip(call_ids, searches, strict=True):
                 get_call = (lambda c=call_id: repo.get_call(c))
-                search_calls = (lambda s=search: repo.search_calls(**s))
+                search_calls = (lambda s=search: repo.search_calls(filters_of(s), limit=s["limit"]))
                 plans.append(("gong_get_call", get_call, lambda c=call_id: tool(client, "gong_get_call", {"call_id": c}),
                               await captured(get_call)))
                 plans.append(("gong_search_calls", search_calls,
@@ -335,13 +340,16 @@ async def explain_all(url: str) -> list[tuple[str, float, str, str]]:
     cases: list[tuple[str, Callable[[GongRepository], Awaitable[Any]]]] = [
         ("gong_get_call", lambda r: r.get_call(call_id)),
         ("gong_get_transcript", lambda r: r.get_transcript(call_id)),
-        ("gong_search_calls (rep id, 30 days)", lambda r: r.search_calls(rep=rep["id"], since=since, until=until)),
+        (
+            "gong_search_calls (rep id, 30 days)",
+            lambda r: r.search_calls(CallFilters(rep=rep["id"], since=since, until=until)),
+        ),
         ("gong_search_calls (no filter, newest 20)", lambda r: r.search_calls()),
-        ("gong_search_calls (title text)", lambda r: r.search_calls(text="pricing")),
-        ("gong_search_calls (rep by name)", lambda r: r.search_calls(rep=user["first"])),
-        ("gong_search_calls (account id, the busiest account)", lambda r: r.search_calls(account=account_id)),
-        ("gong_search_calls (account id, a median account)", lambda r: r.search_calls(account=median_account_id)),
-        ("gong_search_calls (part of an account name)", lambda r: r.search_calls(account="Acme")),
+        ("gong_search_calls (title text)", lambda r: r.search_calls(CallFilters(text="pricing"))),
+        ("gong_search_calls (rep by name)", lambda r: r.search_calls(CallFilters(rep=user["first"]))),
+        ("gong_search_calls (account id, the busiest account)", lambda r: r.search_calls(CallFilters(account=account_id))),
+        ("gong_search_calls (account id, a median account)", lambda r: r.search_calls(CallFilters(account=median_account_id))),
+        ("gong_search_calls (part of an account name)", lambda r: r.search_calls(CallFilters(account="Acme"))),
         ("gong_list_users (name)", lambda r: r.list_users(user["first"])),
         ("gong_account_activity (account id, the busiest account)", lambda r: r.account_activity(account_id)),
         ("gong_account_activity (account id, a median account)", lambda r: r.account_activity(median_account_id)),
