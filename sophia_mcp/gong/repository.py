@@ -16,6 +16,7 @@ from typing import TypeVar
 
 import anyio
 
+from sophia_mcp.errors import SophiaError
 from sophia_mcp.gong import arguments, layout
 from sophia_mcp.gong.arguments import Moment
 from sophia_mcp.gong.errors import StreamMissingError
@@ -205,8 +206,9 @@ class GongRepository:
         seconds on large data); a failure is left for that question to report."""
         try:
             await self._calls_summary(await self.tables())
-        except Exception:  # noqa: BLE001 - warming is best effort; the lookup itself will say what failed
-            logger.info("warming the Gong summary failed; the first cross-call lookup will retry", exc_info=True)
+        except Exception as exc:  # noqa: BLE001 - warming is best effort; the lookup itself will say what failed
+            reason = str(exc) if isinstance(exc, SophiaError) else type(exc).__name__
+            logger.info("warming the Gong summary failed (%s); the first cross-call lookup will retry", reason)
 
     async def _with_summary(self, schema: GongSchema, answer: Callable[[Summary], T]) -> T:
         return answer(await self._calls_summary(schema))

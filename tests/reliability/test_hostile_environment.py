@@ -460,20 +460,28 @@ ODD_RESOURCES = [
 
 
 async def test_odd_resource_ids_get_a_clear_error_and_no_traceback_over_stdio(tmp_path: Path, listener: Listener):
+    postgres = Listener()  # a Postgres that never answers: the server's start-up warm-up knocks once
     env = {"AIRBYTE_API_URL": f"http://127.0.0.1:{listener.port}/v1", "AIRBYTE_ACCESS_TOKEN": "t",
-           "SOPHIA_POSTGRES_URL": f"postgresql://reader:pw@127.0.0.1:{listener.port}/gong",
+           "SOPHIA_POSTGRES_URL": f"postgresql://reader:pw@127.0.0.1:{postgres.port}/gong",
            "SOPHIA_LOG_LEVEL": "INFO"}
     errors = tmp_path / "stderr.log"
-    with anyio.fail_after(HANG_GUARD_SECONDS), errors.open("w") as errlog:
-        async with Client(stdio_client(stdio_in(tmp_path, env), errlog=errlog)) as client:
-            for uri, expected in ODD_RESOURCES:
-                with pytest.raises(MCPError) as caught:
-                    await client.read_resource(uri)
-                assert expected in str(caught.value), (uri, str(caught.value))
+    try:
+        with anyio.fail_after(HANG_GUARD_SECONDS), errors.open("w") as errlog:
+            async with Client(stdio_client(stdio_in(tmp_path, env), errlog=errlog)) as client:
+                while not postgres.received:  # the background warm-up of the Gong summary
+                    await anyio.sleep(0.05)
+                await anyio.sleep(0.5)
+                knocks = len(postgres.received)
+                for uri, expected in ODD_RESOURCES:
+                    with pytest.raises(MCPError) as caught:
+                        await client.read_resource(uri)
+                    assert expected in str(caught.value), (uri, str(caught.value))
+                # Refused before any backend was asked: neither Airbyte nor Postgres heard more.
+                assert listener.received == [] and len(postgres.received) == knocks
+    finally:
+        postgres.close()
     log = errors.read_text()
     assert "Traceback" not in log and "Error creating resource" not in log, log[-2000:]
-    # Refused before any backend was asked: neither Airbyte nor Postgres (both the listener) heard a thing.
-    assert listener.received == []
 
 
 # ---- forged cursors ------------------------------------------------------------------------------
