@@ -102,3 +102,10 @@ def test_the_readme_has_a_section_per_client():
         assert heading in README
     for path in (".vscode/mcp.json", ".cursor/mcp.json", "clients/claude_desktop_config.json"):
         assert f"`{path}`" in README
+
+
+def test_the_root_mcp_json_launches_the_demo_with_nothing_to_fill_in():
+    entry = load("mcp.json")["mcpServers"]["sophia"]
+    assert Path(entry["command"]).name == "sophia-mcp" and entry["args"] == ["demo"]
+    assert not entry.get("env"), "the demo needs no settings, and this file must never hold a secret"
+    assert "--config mcp.json --server sophia" in README
