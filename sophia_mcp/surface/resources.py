@@ -17,6 +17,7 @@ from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 from pydantic import BaseModel
 
+from sophia_mcp.airbyte.diagnosis import job_with_failures
 from sophia_mcp.surface.context import AppContext, app_context
 from sophia_mcp.errors import SophiaError
 from sophia_mcp.gong.repository import GongRepository
@@ -88,9 +89,12 @@ async def airbyte_connection(connection_id: str, ctx: Context) -> str:
 
 @resource_errors
 async def airbyte_job(job_id: str, ctx: Context) -> str:
-    """An Airbyte job: type, status, timing, rows and bytes."""
-    job = await app_context(ctx).airbyte.get_job(job_id_param(job_id))
-    return _json(job.model_dump(mode="json", by_alias=True, exclude_none=True))
+    """An Airbyte job: type, status, timing, rows and bytes; for a failed or incomplete job, each attempt's
+    failures too (or why they are unavailable), as airbyte_get_job shows them."""
+    app = app_context(ctx)
+    job, failures = await job_with_failures(app.airbyte, app.airbyte_config, job_id_param(job_id))
+    return _json({**job.model_dump(mode="json", by_alias=True, exclude_none=True),
+                  **failures.model_dump(mode="json", exclude_none=True)})
 
 
 async def _gong(ctx: Context, lookup: Callable[[GongRepository], Awaitable[T]]) -> T:

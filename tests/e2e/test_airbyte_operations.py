@@ -3,6 +3,7 @@ reschedule, reset; failure details from the Configuration API, and clear answers
 
 from __future__ import annotations
 
+import json
 import socket
 
 import pytest
@@ -126,6 +127,19 @@ async def test_get_job_shows_each_attempts_failures_compactly(airbyte_sim: Simul
     succeeded = tool_json(await mcp_client.call_tool("airbyte_get_job", {"job_id": 1}))
     assert succeeded["job"]["status"] == "succeeded" and "attempts" not in succeeded
     assert airbyte_sim.requests[JOBS_GET] == 1  # a good job needs no failure details
+
+
+async def test_the_job_resource_shows_a_failed_jobs_attempt_failures_as_get_job_does(
+    airbyte_sim: Simulator, mcp_client: Client
+):
+    job_id = failed_job_of(airbyte_sim, FAILING_CONNECTION_ID)
+    tool = tool_json(await mcp_client.call_tool("airbyte_get_job", {"job_id": job_id}))
+    resource = json.loads((await mcp_client.read_resource(f"airbyte://jobs/{job_id}")).contents[0].text)
+    assert resource["jobId"] == job_id and resource["status"] == "failed"
+    assert resource["attempts"] == tool["attempts"] and len(resource["attempts"]) == 3
+    assert resource["failures"] == tool["failures"] and resource["failures"][0]["stream"] == "callTranscripts"
+    succeeded = json.loads((await mcp_client.read_resource("airbyte://jobs/1")).contents[0].text)
+    assert succeeded["status"] == "succeeded" and "attempts" not in succeeded and "failures" not in succeeded
 
 
 async def test_a_transient_failure_says_retry(airbyte_sim: Simulator, mcp_client: Client):
