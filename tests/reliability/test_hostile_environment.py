@@ -628,3 +628,5 @@ async def test_an_sse_flood_is_capped_and_idle_streams_are_closed(capped_http: s
             # The slots are free again.
             async with raw.stream("GET", "/mcp", headers=headers) as again:
                 assert again.status_code == 200
+                async for _ in again.aiter_bytes():
+                    pass  # ended by the server when idle, like the others
