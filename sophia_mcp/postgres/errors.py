@@ -96,7 +96,8 @@ def connection_error(error: BaseException, target: str) -> PostgresError:
 
 # What a query can raise that is not a bug in this program: the server's errors, the driver's
 # refusal to encode a value, a dropped connection, and the client-side deadline.
-QUERY_FAILURES = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
+# InternalClientError: the driver found the connection mid-operation (the server went away under it).
+QUERY_FAILURES = (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError, OSError, TimeoutError)
 
 
 def query_error(error: BaseException, target: str, timeout_ms: int) -> PostgresError:
@@ -120,6 +121,6 @@ def query_error(error: BaseException, target: str, timeout_ms: int) -> PostgresE
         )
     if isinstance(error, (asyncpg.DataError, ArgumentEncodingError)):
         return InvalidInputError(f"Postgres could not use a value: {error}")
-    if isinstance(error, (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError)):
+    if isinstance(error, (OSError, asyncpg.InterfaceError, asyncpg.InternalClientError, asyncpg.PostgresConnectionError)):
         return connection_error(error, target)
     return QueryFailedError(f"Postgres reported an error ({getattr(error, 'sqlstate', '?')}): {error}")

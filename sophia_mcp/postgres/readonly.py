@@ -19,6 +19,7 @@ its own LIMIT, so they are a backstop, and `statement_timeout` bounds what a que
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -191,7 +192,14 @@ class ReadOnlyPool:
         finally:
             self._waiting -= 1
         try:
-            await self._begin(connection)
+            try:
+                await self._begin(connection)
+            except PostgresError:
+                # A connection that cannot even begin is broken: the pool replaces a terminated one
+                # (unless the pool already took it back when it was lost).
+                with contextlib.suppress(asyncpg.InterfaceError):
+                    connection.terminate()
+                raise
             yield ReadOnlySession(connection, self)
         finally:
             # Not awaited: the caller has its rows. The connection goes back to the pool only once
