@@ -146,8 +146,8 @@ async def test_a_patch_changes_only_what_it_names(airbyte_sim, client):
 
 def test_the_half_pipeline_has_a_gong_source_and_postgres_but_no_connection():
     sim = seeded(half_pipeline=True)
-    assert [s.source_type for s in sim.sources.values()] == ["gong"]
-    destinations = [(d.name, d.destination_type) for d in sim.destinations.values()]
+    assert [s.type for s in sim.sources.values()] == ["gong"]
+    destinations = [(d.name, d.type) for d in sim.destinations.values()]
     assert destinations == [(POSTGRES_DESTINATION_NAME, "postgres")]
     assert sim.connections == {} and sim.jobs == {}
 

@@ -223,7 +223,7 @@ async def test_an_empty_workspace_gets_destination_and_connection_in_one_apply(c
     assert (applied.changes, applied.applied) == (2, True)
     assert writes(sim) == {("POST", "/destinations"): 1, ("POST", "/connections"): 1}
     (destination,) = sim.destinations.values()
-    assert destination.name == "Sophia Postgres" and destination.destination_type == "postgres"
+    assert destination.name == "Sophia Postgres" and destination.type == "postgres"
     # The writer account reached Airbyte, decoded from the URL ...
     assert {key: destination.configuration[key] for key in ("host", "port", "database", "schema", "username")} == {
         "host": "db.example.test", "port": 6543, "database": "sophia", "schema": "public", "username": "airbyte_writer",
@@ -231,8 +231,8 @@ async def test_an_empty_workspace_gets_destination_and_connection_in_one_apply(c
     assert destination.configuration["password"] == PASSWORD
     assert destination.configuration["ssl_mode"] == {"mode": "require"}
     created = connection_named(sim, "Gong → Postgres")
-    assert applied.steps[0].id == destination.destination_id and applied.steps[1].id == created.connection_id
-    assert created.destination_id == destination.destination_id
+    assert applied.steps[0].id == destination.id and applied.steps[1].id == created.connection_id
+    assert created.destination_id == destination.id
     assert stored_modes(sim, created.connection_id) == EXPECTED_MODES
     assert again.changes == 0 and [s.action for s in again.steps] == ["keep", "keep"]
     # ... and nowhere else.
@@ -480,7 +480,7 @@ async def test_two_destinations_with_the_pipeline_name_are_not_guessed_between()
 async def test_a_connection_with_the_pipeline_name_but_other_ends_is_not_touched():
     sim = fast_sim()
     other = sim.add_destination("Other Postgres", "postgres", WORKSPACE_ID, POSTGRES_CONFIGURATION)
-    sim.connections[GONG_POSTGRES_CONNECTION_ID].destination_id = other.destination_id
+    sim.connections[GONG_POSTGRES_CONNECTION_ID].destination_id = other.id
     async with planner(sim) as p:
         plan = await p.plan(apply=True)
     assert step_map(plan)["connection", "Gong → Postgres"] == "blocked"

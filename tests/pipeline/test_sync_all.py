@@ -97,7 +97,7 @@ async def test_only_the_resolved_workspace_is_touched():
     other = sim.add_workspace("Other team")
     source = sim.add_source("Other Gong", "gong", other.workspace_id, {"access_key": "k"})
     destination = sim.add_destination("Other Postgres", "postgres", other.workspace_id, {"host": "elsewhere"})
-    foreign = sim.add_connection("Other Gong → Postgres", source.source_id, destination.destination_id)
+    foreign = sim.add_connection("Other Gong → Postgres", source.id, destination.id)
     outcomes = await run(sim)
     assert [o.connection_id for o in outcomes] == SEEDED
     assert not any(job.connection_id == foreign.connection_id for job in sim.jobs.values())

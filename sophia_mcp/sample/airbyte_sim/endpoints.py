@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -14,6 +16,11 @@ from sophia_mcp.sample.airbyte_sim.state import JOB_TYPES, Simulator
 
 JOB_STATUSES = ("pending", "queued", "running", "incomplete", "failed", "succeeded", "cancelled")
 ORDER_BY = re.compile(r"^(createdAt|updatedAt)\|(ASC|DESC)$")
+
+
+def _listed(sim: Simulator, request: Request, records: Iterable[Any]) -> Response:
+    """One page of a list endpoint: the records as the API shows them, with `next`/`previous` links."""
+    return JSONResponse(paginated(request, [record.to_api() for record in records], sim.next_host))
 
 
 async def health(sim: Simulator, request: Request) -> Response:
@@ -29,8 +36,7 @@ async def create_token(sim: Simulator, request: Request) -> Response:
 
 
 async def list_workspaces(sim: Simulator, request: Request) -> Response:
-    rows = [w.to_api() for w in sim.list_workspaces(parsing.id_list(request, "workspaceIds"))]
-    return JSONResponse(paginated(request, rows, sim.next_host))
+    return _listed(sim, request, sim.list_workspaces(parsing.id_list(request, "workspaceIds")))
 
 
 async def get_workspace(sim: Simulator, request: Request) -> Response:
@@ -43,8 +49,7 @@ async def patch_workspace(sim: Simulator, request: Request) -> Response:
 
 
 async def list_sources(sim: Simulator, request: Request) -> Response:
-    rows = [s.to_api() for s in sim.list_sources(parsing.id_list(request, "workspaceIds"))]
-    return JSONResponse(paginated(request, rows, sim.next_host))
+    return _listed(sim, request, sim.list_sources(parsing.id_list(request, "workspaceIds")))
 
 
 async def get_source(sim: Simulator, request: Request) -> Response:
@@ -52,8 +57,7 @@ async def get_source(sim: Simulator, request: Request) -> Response:
 
 
 async def list_destinations(sim: Simulator, request: Request) -> Response:
-    rows = [d.to_api() for d in sim.list_destinations(parsing.id_list(request, "workspaceIds"))]
-    return JSONResponse(paginated(request, rows, sim.next_host))
+    return _listed(sim, request, sim.list_destinations(parsing.id_list(request, "workspaceIds")))
 
 
 async def get_destination(sim: Simulator, request: Request) -> Response:
@@ -78,7 +82,7 @@ async def list_connections(sim: Simulator, request: Request) -> Response:
     connections = sim.list_connections(
         parsing.id_list(request, "workspaceIds"), parsing.boolean(request, "includeDeleted")
     )
-    return JSONResponse(paginated(request, [c.to_api() for c in connections], sim.next_host))
+    return _listed(sim, request, connections)
 
 
 async def get_connection(sim: Simulator, request: Request) -> Response:

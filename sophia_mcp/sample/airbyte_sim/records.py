@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 # The real API never returns secrets: it masks them like this.
 SECRET_MASK = "**********"
@@ -39,10 +39,13 @@ class Workspace:
 
 
 @dataclass
-class Source:
-    source_id: str
+class Connector:
+    """A source or a destination: both are shown alike, under their kind's id and type keys."""
+
+    KIND: ClassVar[str]
+    id: str
     name: str
-    source_type: str
+    type: str
     definition_id: str
     workspace_id: str
     configuration: dict[str, Any]
@@ -50,9 +53,9 @@ class Source:
 
     def to_api(self) -> dict[str, Any]:
         return {
-            "sourceId": self.source_id,
+            f"{self.KIND}Id": self.id,
             "name": self.name,
-            "sourceType": self.source_type,
+            f"{self.KIND}Type": self.type,
             "definitionId": self.definition_id,
             "workspaceId": self.workspace_id,
             "configuration": masked(self.configuration),
@@ -60,26 +63,12 @@ class Source:
         }
 
 
-@dataclass
-class Destination:
-    destination_id: str
-    name: str
-    destination_type: str
-    definition_id: str
-    workspace_id: str
-    configuration: dict[str, Any]
-    created_at: int
+class Source(Connector):
+    KIND = "source"
 
-    def to_api(self) -> dict[str, Any]:
-        return {
-            "destinationId": self.destination_id,
-            "name": self.name,
-            "destinationType": self.destination_type,
-            "definitionId": self.definition_id,
-            "workspaceId": self.workspace_id,
-            "configuration": masked(self.configuration),
-            "createdAt": self.created_at,
-        }
+
+class Destination(Connector):
+    KIND = "destination"
 
 
 @dataclass

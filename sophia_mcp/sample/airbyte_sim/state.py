@@ -154,8 +154,8 @@ class Simulator:
 
     def stream_properties(self, source_id: str, destination_id: str | None) -> list[dict[str, Any]]:
         source = self.source(source_id)
-        destination_type = self.destination(destination_id).destination_type if destination_id else None
-        return [stream_properties(spec, destination_type) for spec in streams_of(source.source_type).values()]
+        destination_type = self.destination(destination_id).type if destination_id else None
+        return [stream_properties(spec, destination_type) for spec in streams_of(source.type).values()]
 
     # ---- workspaces, sources and destinations ---------------------------------------------------
 
@@ -180,7 +180,7 @@ class Simulator:
             source_id or str(uuid.uuid4()), name, source_type, SOURCE_DEFINITION_IDS[source_type], workspace_id,
             {**configuration, "sourceType": source_type}, self._epoch_seconds(),
         )
-        self.sources[source.source_id] = source
+        self.sources[source.id] = source
         return source
 
     def add_destination(self, name: str, destination_type: str, workspace_id: str, configuration: dict[str, Any],
@@ -189,7 +189,7 @@ class Simulator:
             destination_id or str(uuid.uuid4()), name, destination_type, DESTINATION_DEFINITION_IDS[destination_type],
             workspace_id, {**configuration, "destinationType": destination_type}, self._epoch_seconds(),
         )
-        self.destinations[destination.destination_id] = destination
+        self.destinations[destination.id] = destination
         return destination
 
     def create_destination(self, body: dict[str, Any]) -> Destination:
@@ -215,7 +215,7 @@ class Simulator:
             configuration = {**destination.configuration, **optional_field(body, "configuration", dict, {})}
         destination.name = name
         destination.configuration = _keep_masked_secrets(configuration, destination.configuration)
-        destination.configuration["destinationType"] = destination.destination_type
+        destination.configuration["destinationType"] = destination.type
         return destination
 
     # ---- connections ----------------------------------------------------------------------------
@@ -234,11 +234,11 @@ class Simulator:
         connection = Connection(
             connection_id=connection_id or str(uuid.uuid4()),
             name=f"{source.name} → {destination.name}",
-            source_id=source.source_id,
-            destination_id=destination.destination_id,
+            source_id=source.id,
+            destination_id=destination.id,
             workspace_id=source.workspace_id,
             created_at=self._epoch_seconds(),
-            streams=configured_streams(body.get("configurations"), source.source_type, destination.destination_type),
+            streams=configured_streams(body.get("configurations"), source.type, destination.type),
             schedule=schedule_of(body.get("schedule")),
         )
         for attribute, value in simple_settings(body).items():
@@ -251,8 +251,8 @@ class Simulator:
         # Check everything before changing anything, so a refused patch leaves no trace.
         settings = simple_settings(body)
         if "configurations" in body:
-            source_type = self.source(connection.source_id).source_type
-            destination_type = self.destination(connection.destination_id).destination_type
+            source_type = self.source(connection.source_id).type
+            destination_type = self.destination(connection.destination_id).type
             settings["streams"] = configured_streams(body["configurations"], source_type, destination_type)
         if "schedule" in body:
             settings["schedule"] = schedule_of(body["schedule"])
