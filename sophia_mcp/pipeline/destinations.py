@@ -68,6 +68,11 @@ def redacted(configuration: Any) -> Any:
     return configuration
 
 
+def _config(name: str, destination_type: str, **configuration: Any) -> DestinationConfig:
+    """A destination to create; Airbyte wants its type inside the configuration too."""
+    return DestinationConfig(name, destination_type, {"destinationType": destination_type, **configuration})
+
+
 def _split(url: str, variable: str, example: str, schemes: tuple[str, ...]) -> tuple[SplitResult, int | None]:
     """The URL's parts and port, or a ValueError that names the variable but never quotes the URL."""
     wrong = ValueError(f"{variable} must look like {example} (special characters in the password percent-encoded)")
@@ -94,38 +99,32 @@ def postgres_destination(url: str, postgres: PostgresSettings) -> DestinationCon
             "(verify-ca and verify-full need certificates: create the destination in Airbyte, named "
             f"'{POSTGRES_DESTINATION}', and the plan will use it)"
         )
-    return DestinationConfig(
-        name=POSTGRES_DESTINATION,
-        destination_type="postgres",
-        configuration={
-            "destinationType": "postgres",
-            "host": parts.hostname,
-            "port": port or 5432,
-            "database": unquote(parts.path.lstrip("/")) or "postgres",
-            # Airbyte writes where the server reads.
-            "schema": postgres.gong_schema,
-            "username": unquote(parts.username),
-            "password": unquote(parts.password or ""),
-            "ssl": ssl_mode != "disable",
-            "ssl_mode": {"mode": ssl_mode},
-        },
+    return _config(
+        POSTGRES_DESTINATION,
+        "postgres",
+        host=parts.hostname,
+        port=port or 5432,
+        database=unquote(parts.path.lstrip("/")) or "postgres",
+        # Airbyte writes where the server reads.
+        schema=postgres.gong_schema,
+        username=unquote(parts.username),
+        password=unquote(parts.password or ""),
+        ssl=ssl_mode != "disable",
+        ssl_mode={"mode": ssl_mode},
     )
 
 
 def redis_destination(url: str) -> DestinationConfig:
     parts, port = _split(url, "SOPHIA_DEST_REDIS_URL", "redis://USER:PASSWORD@HOST:PORT", ("redis", "rediss"))
-    return DestinationConfig(
-        name=REDIS_DESTINATION,
-        destination_type="redis",
-        configuration={
-            "destinationType": "redis",
-            "host": parts.hostname,
-            "port": port or 6379,
-            "username": unquote(parts.username or "default"),
-            "password": unquote(parts.password or ""),
-            "cache_type": "hash",
-            "ssl": parts.scheme == "rediss",
-        },
+    return _config(
+        REDIS_DESTINATION,
+        "redis",
+        host=parts.hostname,
+        port=port or 6379,
+        username=unquote(parts.username or "default"),
+        password=unquote(parts.password or ""),
+        cache_type="hash",
+        ssl=parts.scheme == "rediss",
     )
 
 
@@ -151,36 +150,33 @@ def qdrant_destination(
         ("metaData.started", "started"),
         ("metaData.primaryUserId", "primaryUserId"),
     ]
-    return DestinationConfig(
-        name=QDRANT_DESTINATION,
-        destination_type="qdrant",
-        configuration={
-            "destinationType": "qdrant",
-            "embedding": {
-                "mode": "openai_compatible",
-                "base_url": embedding.url,
-                "api_key": embedding.api_key.get_secret_value() if embedding.api_key else "",
-                "model_name": embedding.model,
-                "dimensions": EMBEDDING_DIMENSIONS,
-            },
-            "processing": {
-                "chunk_size": 1000,
-                "chunk_overlap": 100,
-                "text_fields": ["content.brief", "content.keyPoints", "content.highlights", "transcript"],
-                "metadata_fields": [
-                    "metaData.id", "metaData.title", "metaData.started", "metaData.primaryUserId", "callId", "started",
-                ],
-                "field_name_mappings": [
-                    {"from_field": source, "to_field": target} for source, target in mappings if source != target
-                ],
-            },
-            "indexing": {
-                "url": pipeline.qdrant_url,
-                "collection": qdrant.collection,
-                "auth_method": auth,
-                "text_field": qdrant.text_field,
-                "prefer_grpc": False,
-            },
+    return _config(
+        QDRANT_DESTINATION,
+        "qdrant",
+        embedding={
+            "mode": "openai_compatible",
+            "base_url": embedding.url,
+            "api_key": embedding.api_key.get_secret_value() if embedding.api_key else "",
+            "model_name": embedding.model,
+            "dimensions": EMBEDDING_DIMENSIONS,
+        },
+        processing={
+            "chunk_size": 1000,
+            "chunk_overlap": 100,
+            "text_fields": ["content.brief", "content.keyPoints", "content.highlights", "transcript"],
+            "metadata_fields": [
+                "metaData.id", "metaData.title", "metaData.started", "metaData.primaryUserId", "callId", "started",
+            ],
+            "field_name_mappings": [
+                {"from_field": source, "to_field": target} for source, target in mappings if source != target
+            ],
+        },
+        indexing={
+            "url": pipeline.qdrant_url,
+            "collection": qdrant.collection,
+            "auth_method": auth,
+            "text_field": qdrant.text_field,
+            "prefer_grpc": False,
         },
     )
 
