@@ -71,6 +71,22 @@ async def burst(client, calls: int) -> list:
     return results
 
 
+async def assert_a_lasting_fault_is_clear(client, sim: Simulator, expected: str, deadline: float) -> None:
+    """A burst of 10 calls during a fault already queued for good: each a clear error saying `expected` and
+    quoting no HTML page, all within the deadline; once the fault clears, the next call works."""
+    started = time.monotonic()
+    results = await burst(client, 10)
+    elapsed = time.monotonic() - started
+    for name, arguments, result in results:
+        assert_clear_answer(name, arguments, result)
+        text = error_text(result)
+        assert expected in text, text
+        assert "<html" not in text.lower() and "nginx" not in text
+    assert elapsed < deadline + SLACK, f"the fault held calls for {elapsed:.1f} s"
+    sim.faults.clear()
+    tool_json(await client.call_tool("airbyte_list_connections", {}))
+
+
 # ---- tokens ------------------------------------------------------------------------------------
 
 
@@ -130,16 +146,7 @@ async def test_a_429_storm_ends_within_the_deadline_with_a_rate_limit_message(si
         if retry_after == "date":
             retry_after = datetime.now(UTC) + timedelta(seconds=1)
         sim.faults.queue_rate_limit(None, retry_after=retry_after)
-        started = time.monotonic()
-        results = await burst(client, 10)
-        elapsed = time.monotonic() - started
-        for name, arguments, result in results:
-            assert_clear_answer(name, arguments, result)
-            text = error_text(result)
-            assert "rate limit" in text, text
-        assert elapsed < DEADLINE + SLACK, f"the storm held calls for {elapsed:.1f} s"
-        sim.faults.clear()
-        tool_json(await client.call_tool("airbyte_list_connections", {}))
+        await assert_a_lasting_fault_is_clear(client, sim, "rate limit", DEADLINE)
 
 
 async def test_a_short_429_storm_is_ridden_out(sim: Simulator):
@@ -189,17 +196,7 @@ async def test_a_lasting_error_is_clear_within_the_deadline_and_the_next_call_wo
             sim.faults.queue_status(status, None)
         else:
             sim.faults.queue_html_error(status, None)
-        started = time.monotonic()
-        results = await burst(client, 10)
-        elapsed = time.monotonic() - started
-        for name, arguments, result in results:
-            assert_clear_answer(name, arguments, result)
-            text = error_text(result)
-            assert expected in text, text
-            assert "<html" not in text.lower() and "nginx" not in text
-        assert elapsed < deadline + SLACK
-        sim.faults.clear()
-        tool_json(await client.call_tool("airbyte_list_connections", {}))
+        await assert_a_lasting_fault_is_clear(client, sim, expected, deadline)
 
 
 async def test_during_an_airbyte_outage_every_tool_answers_as_it_can(sim: Simulator):
