@@ -1,12 +1,13 @@
 """The Airbyte tools: thin wrappers that validate, call the Airbyte client, and shape compact results."""
 
-from typing import Annotated, Literal
+from collections.abc import Callable
+from typing import Annotated, Any, Generic, Literal, Self, TypeVar
 
 from mcp.server.mcpserver import Context
 from mcp_types import CallToolResult
 from pydantic import BaseModel, Field
 
-from sophia_mcp.airbyte.models import Connection, Job
+from sophia_mcp.airbyte.models import Connection, Job, Page
 from sophia_mcp.airbyte.status import HealthReport, connection_with_jobs, connections_with_last_jobs, health_report
 from sophia_mcp.airbyte.control import update_connection
 from sophia_mcp.airbyte.diagnosis import Diagnosis, JobFailures, diagnose, job_with_failures
@@ -15,6 +16,7 @@ from sophia_mcp.surface.context import AppContext, app_context
 from sophia_mcp.surface.tools.shaping import compact, cursor_from_offset, offset_from_cursor, tool_errors
 
 SIMULATOR_NOTE = "This Airbyte is the Sophia simulator (demo data), not a real Airbyte."
+Row = TypeVar("Row", bound=BaseModel)
 
 
 Limit = Annotated[int, Field(ge=1, le=100, description="Items per page (1-100).")]
@@ -69,11 +71,21 @@ class DestinationRow(BaseModel):
     type: str
 
 
-class ConnectionRow(BaseModel):
+class ConnectionBasics(BaseModel):
+    """What every answer about a connection starts with."""
+
     id: str
     name: str
     status: str
     schedule: str
+
+    @staticmethod
+    def of(connection: Connection) -> dict[str, str]:
+        schedule = schedule_text(connection)
+        return {"id": connection.connection_id, "name": connection.name, "status": connection.status, "schedule": schedule}
+
+
+class ConnectionRow(ConnectionBasics):
     source_id: str
     destination_id: str
     streams: int
@@ -87,11 +99,7 @@ class StreamRow(BaseModel):
     primary_key: list[list[str]] | None = None
 
 
-class ConnectionDetail(BaseModel):
-    id: str
-    name: str
-    status: str
-    schedule: str
+class ConnectionDetail(ConnectionBasics):
     workspace_id: str
     source_id: str
     destination_id: str
@@ -101,34 +109,36 @@ class ConnectionDetail(BaseModel):
     note: str | None = None
 
 
-class WorkspaceList(BaseModel):
-    items: list[WorkspaceRow]
+class RowPage(BaseModel, Generic[Row]):
+    """One page of a list tool's rows, with the cursor for the next page."""
+
+    items: list[Row]
     next_cursor: str | None = None
     note: str | None = None
 
-
-class SourceList(BaseModel):
-    items: list[SourceRow]
-    next_cursor: str | None = None
-    note: str | None = None
+    @classmethod
+    def of(cls, page: Page[Any], row: Callable[[Any], Row], note: str | None) -> Self:
+        return cls(items=[row(item) for item in page.items], next_cursor=cursor_from_offset(page.next_offset), note=note)
 
 
-class DestinationList(BaseModel):
-    items: list[DestinationRow]
-    next_cursor: str | None = None
-    note: str | None = None
+class WorkspaceList(RowPage[WorkspaceRow]):
+    pass
 
 
-class ConnectionList(BaseModel):
-    items: list[ConnectionRow]
-    next_cursor: str | None = None
-    note: str | None = None
+class SourceList(RowPage[SourceRow]):
+    pass
 
 
-class JobList(BaseModel):
-    items: list[JobRow]
-    next_cursor: str | None = None
-    note: str | None = None
+class DestinationList(RowPage[DestinationRow]):
+    pass
+
+
+class ConnectionList(RowPage[ConnectionRow]):
+    pass
+
+
+class JobList(RowPage[JobRow]):
+    pass
 
 
 class JobResult(BaseModel):
@@ -146,11 +156,7 @@ class DiagnosisResult(Diagnosis):
     note: str | None = None
 
 
-class ConnectionUpdate(BaseModel):
-    id: str
-    name: str
-    status: str
-    schedule: str
+class ConnectionUpdate(ConnectionBasics):
     changed: list[str]
     message: str
     note: str | None = None
@@ -187,7 +193,8 @@ def schedule_text(connection: Connection) -> str:
     return schedule.schedule_type
 
 
-def _note(app: AppContext) -> str | None:
+def simulator_note(app: AppContext) -> str | None:
+    """Said with every Airbyte answer when the Airbyte is the demo's simulator."""
     return SIMULATOR_NOTE if app.settings.airbyte.simulated else None
 
 
@@ -202,7 +209,7 @@ async def airbyte_health(ctx: Context) -> Annotated[CallToolResult, Health]:
     destinations and connections, connections whose last job failed, and connections late for their schedule."""
     app = app_context(ctx)
     report = await health_report(app.airbyte, app.settings.airbyte.workspace_id)
-    return compact(Health(**report.model_dump(), note=_note(app)))
+    return compact(Health(**report.model_dump(), note=simulator_note(app)))
 
 
 @tool_errors
@@ -210,8 +217,7 @@ async def airbyte_list_workspaces(ctx: Context, limit: Limit = 20, cursor: Curso
     """List the Airbyte workspaces these credentials can see."""
     app = app_context(ctx)
     page = await app.airbyte.list_workspaces(limit=limit, offset=offset_from_cursor(cursor))
-    items = [WorkspaceRow(id=w.workspace_id, name=w.name) for w in page.items]
-    return compact(WorkspaceList(items=items, next_cursor=cursor_from_offset(page.next_offset), note=_note(app)))
+    return compact(WorkspaceList.of(page, lambda w: WorkspaceRow(id=w.workspace_id, name=w.name), simulator_note(app)))
 
 
 @tool_errors
@@ -221,8 +227,7 @@ async def airbyte_list_sources(
     """List Airbyte sources (id, name, connector type), e.g. to find the Gong source."""
     app = app_context(ctx)
     page = await app.airbyte.list_sources(_workspaces(app, workspace_id), limit=limit, offset=offset_from_cursor(cursor))
-    items = [SourceRow(id=s.source_id, name=s.name, type=s.source_type) for s in page.items]
-    return compact(SourceList(items=items, next_cursor=cursor_from_offset(page.next_offset), note=_note(app)))
+    return compact(SourceList.of(page, lambda s: SourceRow(id=s.source_id, name=s.name, type=s.source_type), simulator_note(app)))
 
 
 @tool_errors
@@ -234,8 +239,9 @@ async def airbyte_list_destinations(
     page = await app.airbyte.list_destinations(
         _workspaces(app, workspace_id), limit=limit, offset=offset_from_cursor(cursor)
     )
-    items = [DestinationRow(id=d.destination_id, name=d.name, type=d.destination_type) for d in page.items]
-    return compact(DestinationList(items=items, next_cursor=cursor_from_offset(page.next_offset), note=_note(app)))
+    return compact(DestinationList.of(
+        page, lambda d: DestinationRow(id=d.destination_id, name=d.name, type=d.destination_type), simulator_note(app)
+    ))
 
 
 @tool_errors
@@ -250,20 +256,17 @@ async def airbyte_list_connections(
     page, jobs = await connections_with_last_jobs(
         app.airbyte, _workspaces(app, workspace_id), limit=limit, offset=offset_from_cursor(cursor)
     )
-    items = [
-        ConnectionRow(
-            id=c.connection_id,
-            name=c.name,
-            status=c.status,
-            schedule=schedule_text(c),
+
+    def row(c: Connection) -> ConnectionRow:
+        return ConnectionRow(
+            **ConnectionBasics.of(c),
             source_id=c.source_id,
             destination_id=c.destination_id,
             streams=len(c.configurations.streams),
             last_job=JobRow.of(jobs[c.connection_id]) if c.connection_id in jobs else None,
         )
-        for c in page.items
-    ]
-    return compact(ConnectionList(items=items, next_cursor=cursor_from_offset(page.next_offset), note=_note(app)))
+
+    return compact(ConnectionList.of(page, row, simulator_note(app)))
 
 
 @tool_errors
@@ -276,10 +279,7 @@ async def airbyte_get_connection(
     app = app_context(ctx)
     connection, jobs = await connection_with_jobs(app.airbyte, connection_id, recent_jobs)
     detail = ConnectionDetail(
-        id=connection.connection_id,
-        name=connection.name,
-        status=connection.status,
-        schedule=schedule_text(connection),
+        **ConnectionBasics.of(connection),
         workspace_id=connection.workspace_id,
         source_id=connection.source_id,
         destination_id=connection.destination_id,
@@ -289,7 +289,7 @@ async def airbyte_get_connection(
             for s in connection.configurations.streams
         ],
         recent_jobs=[JobRow.of(j) for j in jobs],
-        note=_note(app),
+        note=simulator_note(app),
     )
     return compact(detail)
 
@@ -317,8 +317,7 @@ async def airbyte_list_jobs(
         limit=limit,
         offset=offset_from_cursor(cursor),
     )
-    items = [JobRow.of(j) for j in page.items]
-    return compact(JobList(items=items, next_cursor=cursor_from_offset(page.next_offset), note=_note(app)))
+    return compact(JobList.of(page, JobRow.of, simulator_note(app)))
 
 
 @tool_errors
@@ -327,7 +326,7 @@ async def airbyte_get_job(ctx: Context, job_id: JobId) -> Annotated[CallToolResu
     job, each attempt's failures too (stream, origin, type, message, retryable), from Airbyte's Configuration API."""
     app = app_context(ctx)
     job, failures = await job_with_failures(app.airbyte, app.airbyte_config, job_id)
-    return compact(JobDetail(job=JobRow.of(job), **failures.model_dump(), note=_note(app)))
+    return compact(JobDetail(job=JobRow.of(job), **failures.model_dump(), note=simulator_note(app)))
 
 
 @tool_errors
@@ -356,7 +355,7 @@ async def airbyte_trigger_sync(
         poll_interval=app.settings.airbyte.poll_interval,
         on_progress=report,
     )
-    return compact(TriggerResult.of(outcome, _note(app)))
+    return compact(TriggerResult.of(outcome, simulator_note(app)))
 
 
 @tool_errors
@@ -364,7 +363,7 @@ async def airbyte_cancel_job(ctx: Context, job_id: JobId) -> Annotated[CallToolR
     """Cancel a running or pending job. Data already written by the job stays."""
     app = app_context(ctx)
     outcome = await cancel_job(app.airbyte, job_id)
-    return compact(JobResult(job=JobRow.of(outcome.job), message=outcome.message, note=_note(app)))
+    return compact(JobResult(job=JobRow.of(outcome.job), message=outcome.message, note=simulator_note(app)))
 
 
 @tool_errors
@@ -374,7 +373,7 @@ async def airbyte_diagnose_connection(ctx: Context, connection_id: ConnectionId)
     Airbyte's Configuration API), whether it is late for its schedule, and one plain next step."""
     app = app_context(ctx)
     diagnosis = await diagnose(app.airbyte, app.airbyte_config, connection_id)
-    return compact(DiagnosisResult(**diagnosis.model_dump(), note=_note(app)))
+    return compact(DiagnosisResult(**diagnosis.model_dump(), note=simulator_note(app)))
 
 
 @tool_errors
@@ -401,13 +400,10 @@ async def airbyte_update_connection(
     connection = change.connection
     return compact(
         ConnectionUpdate(
-            id=connection.connection_id,
-            name=connection.name,
-            status=connection.status,
-            schedule=schedule_text(connection),
+            **ConnectionBasics.of(connection),
             changed=change.changes,
             message=change.message,
-            note=_note(app),
+            note=simulator_note(app),
         )
     )
 
@@ -428,4 +424,4 @@ async def airbyte_reset_connection(
     deletes destination data. If the connection already has a job running, that job is returned and none is started."""
     app = app_context(ctx)
     outcome = await trigger_job(app.airbyte, connection_id, job_type)
-    return compact(TriggerResult.of(outcome, _note(app)))
+    return compact(TriggerResult.of(outcome, simulator_note(app)))

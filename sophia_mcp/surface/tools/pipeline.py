@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from sophia_mcp.surface.context import app_context
 from sophia_mcp.pipeline.plan import PipelinePlan, PipelinePlanner
 from sophia_mcp.pipeline.sync_all import SyncOutcome, sync_all
-from sophia_mcp.surface.tools.airbyte import SIMULATOR_NOTE
+from sophia_mcp.surface.tools.airbyte import simulator_note
 from sophia_mcp.surface.tools.shaping import compact, tool_errors
 
 
@@ -35,8 +35,7 @@ async def airbyte_setup_pipeline(
     Idempotent by name: applying twice changes nothing. Destination credentials come from server settings."""
     app = app_context(ctx)
     plan = await PipelinePlanner(app.airbyte, app.settings).plan(apply=apply)
-    note = SIMULATOR_NOTE if app.settings.airbyte.simulated else None
-    return compact(PlanResult(**plan.model_dump(), note=note))
+    return compact(PlanResult(**plan.model_dump(), note=simulator_note(app)))
 
 
 @tool_errors
@@ -51,5 +50,4 @@ async def airbyte_sync_all(
     app = app_context(ctx)
     outcomes = await sync_all(app.airbyte, app.settings.airbyte.workspace_id, name_contains)
     started = sum(o.status == "started" for o in outcomes)
-    note = SIMULATOR_NOTE if app.settings.airbyte.simulated else None
-    return compact(SyncAllResult(connections=outcomes, started=started, note=note))
+    return compact(SyncAllResult(connections=outcomes, started=started, note=simulator_note(app)))
