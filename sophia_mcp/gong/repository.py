@@ -20,7 +20,7 @@ from sophia_mcp.errors import SophiaError
 from sophia_mcp.gong import arguments, layout
 from sophia_mcp.gong.arguments import Moment
 from sophia_mcp.gong.errors import StreamMissingError
-from sophia_mcp.gong.deals import DEFAULT_SILENT_DAYS
+from sophia_mcp.gong.deals import DEFAULT_SILENT_DAYS, deals_of
 from sophia_mcp.gong.errors import InvalidArgumentError
 from sophia_mcp.gong.filters import CallFilters, DealFilters, Period, SpeechFilters, utc_moment
 from sophia_mcp.gong.freshness import DEFAULT_STALE_AFTER_HOURS, DataAge, Freshness
@@ -205,7 +205,9 @@ class GongRepository:
         """Read the summary behind the cross-call answers ahead of the first question (it takes
         seconds on large data); a failure is left for that question to report."""
         try:
-            await self._calls_summary(await self.tables())
+            summary = await self._calls_summary(await self.tables())
+            # The deals too, so the first deal question finds them built.
+            await anyio.to_thread.run_sync(deals_of, summary)
         except Exception as exc:  # noqa: BLE001 - warming is best effort; the lookup itself will say what failed
             reason = str(exc) if isinstance(exc, SophiaError) else type(exc).__name__
             logger.info("warming the Gong summary failed (%s); the first cross-call lookup will retry", reason)
