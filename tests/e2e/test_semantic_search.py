@@ -13,7 +13,6 @@ import hashlib
 import json
 import os
 import subprocess
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -34,7 +33,7 @@ from sophia_mcp.search.qdrant import open_backend
 from sophia_mcp.settings import QdrantSettings
 from tests.e2e.conftest import REPO, error_text, mcp_json_launch, stdio_params, tool_json
 from sophia_mcp.sample.databases import recreate_database
-from tests.fixtures.qdrant import MODEL_PATH
+from tests.fixtures.qdrant import MODEL_PATH, write_airbyte_collection
 
 pytestmark = pytest.mark.anyio
 
@@ -261,27 +260,7 @@ def airbyte_collection(indexed: Indexed, tmp_path_factory: pytest.TempPathFactor
     embedder = FastEmbedProvider(model_path=MODEL_PATH)
     vectors = anyio.run(embedder.embed_documents, [text for _, text in records])
     path = tmp_path_factory.mktemp("airbyte") / "store"
-    client = QdrantClient(path=str(path))
-    try:
-        client.create_collection("gong_transcripts", vectors_config=models.VectorParams(size=384, distance=models.Distance.COSINE))
-        client.upsert(
-            "gong_transcripts",
-            [
-                models.PointStruct(
-                    id=str(uuid.uuid4()),
-                    vector=vector,
-                    payload={
-                        "text": text,
-                        "callId": call_id,
-                        "_ab_stream": "callTranscripts",
-                        "_ab_record_id": f"callTranscripts_{call_id}",
-                    },
-                )
-                for (call_id, text), vector in zip(records, vectors, strict=True)
-            ],
-        )
-    finally:
-        client.close()
+    write_airbyte_collection(path, "gong_transcripts", [(call_id, text, {}) for call_id, text in records], vectors)
     return path, chosen
 
 

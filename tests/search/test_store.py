@@ -27,7 +27,7 @@ from sophia_mcp.search.model import PayloadFields, SearchFilters, SearchMode
 from sophia_mcp.search.qdrant import Collection, open_backend
 from sophia_mcp.search.store import SearchStore
 from sophia_mcp.settings import QdrantSettings
-from tests.fixtures.qdrant import BACKENDS, index_documents, local_qdrant
+from tests.fixtures.qdrant import BACKENDS, index_documents, local_qdrant, write_airbyte_collection
 from tests.search.sample_calls import (
     ACME_API_CALL,
     COMPETITOR_CALL,
@@ -298,28 +298,9 @@ async def test_an_airbyte_destination_collection_is_searchable_with_the_field_se
         ("8103", "2025-02-05T10:00:00Z", "Lee: Let's schedule the training sessions for the new hires."),
     ]
     vectors = await embedder.embed_documents([text for _, _, text in records])
-    client = QdrantClient(path=str(tmp_path))
-    client.create_collection(
-        "gong_transcripts", vectors_config=models.VectorParams(size=384, distance=models.Distance.COSINE)
+    write_airbyte_collection(
+        tmp_path, "gong_transcripts", [(call_id, text, {"started": started}) for call_id, started, text in records], vectors
     )
-    client.upsert(
-        "gong_transcripts",
-        [
-            models.PointStruct(
-                id=str(uuid.uuid4()),
-                vector=vector,
-                payload={
-                    "text": text,
-                    "callId": call_id,
-                    "started": started,
-                    "_ab_stream": "callTranscripts",
-                    "_ab_record_id": f"callTranscripts_{call_id}",
-                },
-            )
-            for (call_id, started, text), vector in zip(records, vectors, strict=True)
-        ],
-    )
-    client.close()
     settings = local_qdrant(tmp_path, "gong_transcripts", "client", SOPHIA_QDRANT_CALL_ID_FIELD="callId")
     store = SearchStore(settings, embedder)
     try:
