@@ -7,9 +7,9 @@ import asyncpg
 from sophia_mcp.gong import arguments, cursors
 from sophia_mcp.gong.filters import CallFilters
 from sophia_mcp.gong.models import CallPage, CallRow
-from sophia_mcp.gong.queries.common import account_of, crm_filter, loads, rep_filter, tracker_filter
+from sophia_mcp.gong.queries.common import account_of, crm_filter, loads, rep_filter, tracker_filter, user_name
 from sophia_mcp.gong.schema import GongSchema
-from sophia_mcp.gong.sql import Query, extensive_id_equals, first_crm_object, full_name, is_latest, latest_row
+from sophia_mcp.gong.sql import Query, extensive_id_equals, first_crm_object, is_latest, latest_row
 from sophia_mcp.postgres.readonly import ReadOnlyPool
 
 CURSOR_KIND = "calls"
@@ -50,10 +50,7 @@ async def search_calls(
         started, call_id = query.param(cursors.from_micros(position["t"]), "timestamptz"), query.param(position["i"], "text")
         where.append(f"({c('started')}, {c('id')}) < ({started}, {call_id})")
 
-    rep_name = account = "NULL"
-    if schema.has("users"):
-        users = schema.table("users")
-        rep_name = latest_row(users, "u", f"{users.col('u', 'id')} = {c('primaryUserId')}", full_name(users, "u"))
+    rep_name, account = user_name(schema, c("primaryUserId")), "NULL"
     if schema.has("extensiveCalls"):
         extensive = schema.table("extensiveCalls")
         first_account = f"{first_crm_object(extensive.col('e', 'context'), 'Account')}::text"

@@ -11,6 +11,14 @@ from sophia_mcp.gong.schema import GongSchema
 from sophia_mcp.gong.sql import Query, extensive_id_equals, first_crm_name, full_name, is_latest, latest_row
 
 
+def user_name(schema: GongSchema, user_id_expr: str) -> str:
+    """SQL for the newest full name of the Gong user whose id is `user_id_expr`; NULL without the users stream."""
+    if not schema.has("users"):
+        return "NULL"
+    users = schema.table("users")
+    return latest_row(users, "u", f"{users.col('u', 'id')} = {user_id_expr}", full_name(users, "u"))
+
+
 def rep_filter(schema: GongSchema, query: Query, rep: str, user_id_expr: str) -> str:
     """`user_id_expr` is a rep given by Gong user id, or by part of a name or email (needs users)."""
     if rep.isdigit():

@@ -15,9 +15,9 @@ from sophia_mcp.gong.arguments import Moment
 from sophia_mcp.gong.filters import utc_moment
 from sophia_mcp.gong.errors import InvalidArgumentError
 from sophia_mcp.gong.models import RepStat, RepStats
-from sophia_mcp.gong.queries.common import rep_filter
+from sophia_mcp.gong.queries.common import rep_filter, user_name
 from sophia_mcp.gong.schema import GongSchema
-from sophia_mcp.gong.sql import Query, full_name, is_latest, json_number, latest_row
+from sophia_mcp.gong.sql import Query, is_latest, json_number
 from sophia_mcp.postgres.readonly import ReadOnlyPool
 
 DEFAULT_PERIOD = timedelta(days=30)
@@ -57,10 +57,7 @@ async def rep_stats(
         f"SELECT {extensive.col('e', 'metaData')} AS \"metaData\", {extensive.col('e', 'interaction')} AS \"interaction\" "
         f"FROM {extensive.sql} e WHERE {' AND '.join(where)}"
     )
-    name = "NULL"
-    if schema.has("users"):
-        users = schema.table("users")
-        name = latest_row(users, "u", f"{users.col('u', 'id')} = per_rep.rep_id", full_name(users, "u"))
+    name = user_name(schema, "per_rep.rep_id")
     sql = (
         f"SELECT per_rep.*, {name} AS rep FROM ("
         f"""SELECT e."metaData" ->> 'primaryUserId' AS rep_id, count(*) AS calls, """

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from sophia_mcp.gong.filters import Period
 from sophia_mcp.gong.models import QuestionScore, RepScore, ScorecardStats
-from sophia_mcp.gong.queries.common import rep_filter
+from sophia_mcp.gong.queries.common import rep_filter, user_name
 from sophia_mcp.gong.schema import GongSchema
-from sophia_mcp.gong.sql import Query, full_name, is_latest, latest_row
+from sophia_mcp.gong.sql import Query, is_latest, latest_row
 from sophia_mcp.postgres.readonly import ReadOnlyPool
 from sophia_mcp.gong import arguments
 
@@ -49,10 +49,7 @@ async def scorecard_stats(
             f"(jsonb_path_query_first({questions}, '$[*] ? (@.questionId == $q).questionText', "
             "jsonb_build_object('q', g.question)) #>> '{}')"
         )
-    rep_name = "NULL"
-    if schema.has("users"):
-        users = schema.table("users")
-        rep_name = latest_row(users, "u", f"{users.col('u', 'id')} = g.rep", full_name(users, "u"))
+    rep_name = user_name(schema, "g.rep")
     sql = (
         f"WITH reviews AS (SELECT {a('answeredScorecardId')} AS id, {a('scorecardId')} AS card_id, "
         f"{a('scorecardName')} AS card, {a('reviewedUserId')} AS rep, "
