@@ -45,11 +45,11 @@ def test_check_fails_clearly_when_a_backend_is_down(airbyte_sim_env: dict[str, s
 
 
 def test_check_lists_what_is_off_and_why(gong_postgres_url: str):
-    done = run_check({"AIRBYTE_CLIENT_ID": "${AIRBYTE_CLIENT_ID}", "AIRBYTE_CLIENT_SECRET": "abc-secret-value",
+    done = run_check({"AIRBYTE_CLIENT_ID": "${AIRBYTE_CLIENT_ID}", "AIRBYTE_CLIENT_SECRET": "abc-secret-9",
                       "SOPHIA_POSTGRES_URL": gong_postgres_url, "SOPHIA_READ_ONLY": "true"})
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Tools served:       " in done.stdout and "read-only tools only" in done.stdout
     assert "off:              Airbyte tools (airbyte_*): AIRBYTE_CLIENT_ID is the placeholder '${AIRBYTE_CLIENT_ID}'" in done.stdout
     assert "off:              Semantic search (gong_semantic_search): QDRANT_URL" in done.stdout
     assert "Gong tools" not in done.stdout.split("Tools served:")[1]
-    assert "abc-secret-value" not in done.stdout + done.stderr
+    assert "abc-secret-9" not in done.stdout + done.stderr
