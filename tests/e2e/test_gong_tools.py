@@ -301,6 +301,8 @@ async def test_search_transcripts_finds_the_phrase_with_speaker_and_offset(gong:
     assert all(c["said"][0]["speaker"] in manifest.calls[c["call_id"]].speakers.values() for c in found)
     text = error_text(await gong.call_tool("gong_search_transcripts", {"phrase": "  ...  "}))
     assert "no letters or digits" in text
+    empty = error_text(await gong.call_tool("gong_search_transcripts", {"phrase": ""}))
+    assert "phrase" in empty and ("empty" in empty or "at least 1" in empty)
 
 
 async def test_deals_at_risk_and_one_deal_brief_over_stdio(gong: Client, manifest):
@@ -313,6 +315,8 @@ async def test_deals_at_risk_and_one_deal_brief_over_stdio(gong: Client, manifes
     assert brief["deal"]["id"] == regressed["deals"][0]["id"]
     assert any(r["flag"] == "stage_regressed" and "call " in r["evidence"] for r in brief["risks"])
     assert "matches several deals" in error_text(await gong.call_tool("gong_deal_brief", {"opportunity": "2026"}))
+    unknown = error_text(await gong.call_tool("gong_deal_brief", {"opportunity": "no-such-deal-zz"}))
+    assert "No deal has" in unknown and "gong_list_deals" in unknown
     assert "loosen" in (await call(gong, "gong_list_deals", stage="nope"))["note"]
 
 
