@@ -8,6 +8,7 @@ from typing import TextIO
 
 import anyio
 
+from sophia_mcp.search.errors import StoreFullError
 from sophia_mcp.search.indexer import IndexProgress, IndexReport, run_index
 from sophia_mcp.settings import Settings
 
@@ -20,6 +21,14 @@ class ProgressBar:
     def __init__(self, stream: TextIO = sys.stderr) -> None:
         self._stream = stream
         self._last = 0.0
+        self._open = False  # a bar drawn and not yet ended by a newline
+
+    def end_line(self) -> None:
+        """Ends a bar cut short, so that what is printed next starts on its own line."""
+        if self._open:
+            self._stream.write("\n")
+            self._stream.flush()
+            self._open = False
 
     def __call__(self, progress: IndexProgress) -> None:
         now = time.monotonic()
@@ -33,6 +42,7 @@ class ProgressBar:
         self._stream.write(
             f"\rindexing [{bar}] {progress.calls_done}/{progress.calls_total} calls, {progress.chunks_written} chunks"
         )
+        self._open = not done
         if done:
             self._stream.write("\n")
         self._stream.flush()
@@ -48,11 +58,22 @@ def describe(report: IndexReport) -> str:
     )
 
 
-async def index_once(settings: Settings, batch_calls: int, show_progress: bool = True) -> IndexReport:
-    return await run_index(settings, batch_calls=batch_calls, on_progress=ProgressBar() if show_progress else None)
+RESUMES = "run `sophia-mcp index` again: it resumes where it stopped, and what is indexed so far stays searchable."
 
 
 def run_index_command(batch_calls: int) -> int:
-    report = anyio.run(index_once, Settings(), batch_calls)
+    bar = ProgressBar()
+    try:
+        report = anyio.run(lambda: run_index(Settings(), batch_calls=batch_calls, on_progress=bar))
+    except StoreFullError as exc:
+        bar.end_line()
+        raise StoreFullError(f"{exc}, then {RESUMES}") from None
+    except KeyboardInterrupt:
+        bar.end_line()
+        print(f"sophia-mcp: indexing interrupted; {RESUMES}", file=sys.stderr)
+        return 130
+    except BaseException:
+        bar.end_line()
+        raise
     print(describe(report))
     return 0

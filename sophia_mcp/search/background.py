@@ -7,13 +7,13 @@ down, a full disk) is reported on the store and logged, and the next check tries
 
 from __future__ import annotations
 
-import errno
 import logging
 from datetime import datetime
 
 import anyio
 
 from sophia_mcp.errors import SophiaError
+from sophia_mcp.search.errors import StoreFullError, store_full_error
 from sophia_mcp.search.indexer import (
     DEFAULT_BATCH_CALLS,
     IndexProgress,
@@ -30,16 +30,12 @@ logger = logging.getLogger(__name__)
 
 def describe_failure(exc: BaseException) -> str:
     """One actionable line for what stopped an indexing run."""
-    cause: BaseException | None = exc
-    while cause is not None:
-        if isinstance(cause, OSError) and cause.errno == errno.ENOSPC or "No space left" in str(cause):
-            return (
-                "the disk is full. Free space; indexing resumes where it stopped at the next check "
-                "(semantic search answers from what is indexed meanwhile)."
-            )
-        cause = cause.__cause__
+    full = exc if isinstance(exc, StoreFullError) else store_full_error(exc)
+    if full is not None:
+        return f"{full}; indexing resumes where it stopped at the next check (semantic search answers from what is indexed meanwhile)."
     if isinstance(exc, SophiaError):
-        return f"{exc} It is retried at the next check."
+        said = str(exc).rstrip()
+        return f"{said}{'' if said.endswith('.') else '.'} It is retried at the next check."
     return f"{type(exc).__name__}: {exc}. It is retried at the next check."
 
 

@@ -32,6 +32,7 @@ from sophia_mcp.search.errors import (
     QdrantNotConfiguredError,
     QdrantUnavailableError,
     VectorSizeMismatchError,
+    store_full_error,
 )
 from sophia_mcp.search.model import PayloadFields, SearchFilters
 from sophia_mcp.settings import QdrantSettings
@@ -298,6 +299,8 @@ def qdrant_errors(where: str, collection: str) -> Iterator[None]:
     except SophiaError:
         raise
     except Exception as exc:
+        if full := store_full_error(exc, where):
+            raise full from exc
         raise QdrantUnavailableError(
             f"Qdrant at {where} failed on collection {collection!r}: {type(exc).__name__}: {exc}"
         ) from exc

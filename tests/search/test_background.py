@@ -128,4 +128,5 @@ async def test_a_full_disk_is_named_with_what_to_do() -> None:
             raise QdrantUnavailableError(f"Qdrant at x failed on collection 'gong_calls': {exc}") from exc
     except QdrantUnavailableError as failure:
         line = describe_failure(failure)
-    assert line.startswith("the disk is full. Free space; indexing resumes where it stopped")
+    assert line.startswith("the disk holding the search index is full (No space left on device). Free disk space")
+    assert "indexing resumes where it stopped at the next check" in line

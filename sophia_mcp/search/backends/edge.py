@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sophia_mcp.search.errors import QdrantUnavailableError, SearchError, StoreBusyError
+from sophia_mcp.search.errors import QdrantUnavailableError, SearchError, StoreBusyError, store_full_error
 from sophia_mcp.search import qdrant
 from sophia_mcp.search.model import PayloadFields, SearchFilters
 from sophia_mcp.search.qdrant import (
@@ -67,6 +67,8 @@ class EdgeBackend:
                     "`sophia-mcp serve` or `sophia-mcp demo` owns it and indexes it itself in the background. "
                     "Stop that process first, or point QDRANT_URL at a Qdrant server for a shared index."
                 ) from None
+            if full := store_full_error(exc, self.where):  # not corrupt: the folder must stay
+                raise full from None
             raise QdrantUnavailableError(
                 f"the embedded search index {self._path} cannot be opened ({type(exc).__name__}: {message}). "
                 "It holds only what the indexer copied from Postgres: delete the folder and it is rebuilt "
