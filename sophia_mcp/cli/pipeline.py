@@ -38,9 +38,9 @@ async def _run(action: str, name_contains: str | None) -> tuple[str, int]:
         raise ValueError("set AIRBYTE_CLIENT_ID and AIRBYTE_CLIENT_SECRET (or AIRBYTE_ACCESS_TOKEN) first")
     async with AirbyteClient(settings.airbyte) as client:
         if action == "sync":
-            outcomes = await sync_all(client, settings.airbyte.workspace_id, name_contains)
-            failed = any(o.status == "failed" for o in outcomes)
-            text, status = render_outcomes(outcomes), int(failed)
+            run = await sync_all(client, settings.airbyte.workspace_id, name_contains)
+            failed = any(o.status == "failed" for o in run.outcomes) or run.cut_short is not None
+            text, status = "\n".join(filter(None, (render_outcomes(run.outcomes), run.cut_short))), int(failed)
         else:
             plan = await PipelinePlanner(client, settings).plan(apply=action == "apply")
             text, status = render_plan(plan), int(bool(plan.problems))

@@ -1,8 +1,10 @@
-"""Trigger every active connection of the workspace (or those whose name matches), one outcome per connection."""
+"""Trigger every active connection of the workspace (or those whose name matches), one outcome per connection,
+and say so when the connection listing was cut short (then only the connections read were triggered)."""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Literal
 
 import anyio
@@ -28,12 +30,25 @@ class SyncOutcome(BaseModel):
     job_id: int | None = None
 
 
-async def sync_all(client: AirbyteClient, workspace_id: str | None, name_contains: str | None = None) -> list[SyncOutcome]:
+@dataclass(frozen=True)
+class SyncRun:
+    outcomes: list[SyncOutcome]
+    # One line when the connection listing stopped early: the connections past it were not triggered.
+    cut_short: str | None = None
+
+
+async def sync_all(client: AirbyteClient, workspace_id: str | None, name_contains: str | None = None) -> SyncRun:
     """Start a sync on each chosen active connection of the one resolved workspace (the configured one, or
     the only one the credentials see), unless it already has a job running (then that job is reported).
     Inactive connections are listed as skipped. One failure does not stop the rest."""
     workspace_id, _ = await resolve_workspace(client, workspace_id)
     connections = await client.all_connections([workspace_id])
+    cut_short = None
+    if connections.truncated:
+        cut_short = (
+            f"Not all connections: Airbyte's connection list was cut short ({connections.truncated}), "
+            f"so only the {len(connections)} connections read were considered; those past them were not synced."
+        )
     needle = (name_contains or "").strip().casefold()
     chosen = [c for c in connections if needle in c.name.casefold() and c.workspace_id == workspace_id]
     outcomes: dict[str, SyncOutcome] = {}
@@ -69,4 +84,4 @@ async def sync_all(client: AirbyteClient, workspace_id: str | None, name_contain
                 )
                 continue
             tg.start_soon(trigger, connection.connection_id, connection.name)
-    return [outcomes[c.connection_id] for c in chosen]
+    return SyncRun([outcomes[c.connection_id] for c in chosen], cut_short)

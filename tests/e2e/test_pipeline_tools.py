@@ -159,7 +159,7 @@ async def test_sync_all_starts_each_active_connection_once(airbyte_sim: Simulato
     airbyte_sim.connections[FAILING_CONNECTION_ID].status = "inactive"
     first = tool_json(await mcp_client.call_tool("airbyte_sync_all", {}))
     outcomes = {c["connection_id"]: c for c in first["connections"]}
-    assert first["started"] == 2
+    assert first["started"] == 2 and first["complete"] is True and "note" not in first
     assert outcomes[FAILING_CONNECTION_ID]["outcome"] == "skipped: inactive"
     assert outcomes[GONG_POSTGRES_CONNECTION_ID]["outcome"].startswith("started sync job ")
     assert airbyte_sim.requests["POST", "/jobs"] == 2
@@ -179,6 +179,23 @@ async def test_sync_all_with_a_name_filter(airbyte_sim: Simulator, mcp_client: C
     assert result["started"] == 1 and airbyte_sim.requests["POST", "/jobs"] == 1
     none = tool_json(await mcp_client.call_tool("airbyte_sync_all", {"name_contains": "salesforce"}))
     assert none["connections"] == [] and none["started"] == 0
+
+
+async def test_sync_all_says_when_the_connection_list_was_cut_short(airbyte_sim: Simulator):
+    # 100 inactive connections after the three seeded ones, then an active one on the second page.
+    for i in range(100):
+        airbyte_sim.add_connection(f"spare {i}", GONG_SOURCE_ID, POSTGRES_DESTINATION_ID, status="inactive")
+    beyond = airbyte_sim.add_connection("beyond the page", GONG_SOURCE_ID, POSTGRES_DESTINATION_ID)
+    settings = Settings(airbyte=airbyte_settings(airbyte_sim, SOPHIA_AIRBYTE_MAX_PAGES=1))
+    server = build_server(settings, airbyte_transport=httpx.ASGITransport(app=create_app(airbyte_sim)))
+    async with Client(server) as client:
+        result = tool_json(await client.call_tool("airbyte_sync_all", {}))
+    assert result["complete"] is False
+    assert result["note"].startswith("Not all connections: Airbyte's connection list was cut short (stopped after 1 pages")
+    assert "SOPHIA_AIRBYTE_MAX_PAGES" in result["note"] and "not synced" in result["note"]
+    assert len(result["connections"]) == 100 and result["started"] == 3
+    assert beyond.connection_id not in {job.connection_id for job in airbyte_sim.jobs.values()}
+    assert airbyte_sim.requests["POST", "/jobs"] == 3
 
 
 async def test_sync_all_then_setup_on_a_half_pipeline(half_sim: Simulator, half_client: Client):

@@ -22,7 +22,7 @@ SEEDED = [GONG_POSTGRES_CONNECTION_ID, GONG_REDIS_CONNECTION_ID, FAILING_CONNECT
 
 async def run(sim, workspace_id=WORKSPACE_ID, name_contains=None):
     async with airbyte_client(sim, sophia_settings(sim)) as client:
-        return await sync_all(client, workspace_id, name_contains)
+        return (await sync_all(client, workspace_id, name_contains)).outcomes
 
 
 async def test_every_active_connection_is_triggered_once():

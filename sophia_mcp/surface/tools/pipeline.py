@@ -20,6 +20,8 @@ class PlanResult(PipelinePlan):
 class SyncAllResult(BaseModel):
     connections: list[SyncOutcome]
     started: int
+    # False when Airbyte's connection list was cut short: connections past it were not synced.
+    complete: bool = True
     note: str | None = None
 
 
@@ -46,8 +48,10 @@ async def airbyte_sync_all(
     ] = None,
 ) -> Annotated[CallToolResult, SyncAllResult]:
     """Start a sync on every active connection (or those matching a name); one line per connection. A connection
-    that already has a job running is reported, not triggered twice."""
+    that already has a job running is reported, not triggered twice. `complete` is false, with a note, when
+    Airbyte's connection list was cut short."""
     app = app_context(ctx)
-    outcomes = await sync_all(app.airbyte, app.settings.airbyte.workspace_id, name_contains)
-    started = sum(o.status == "started" for o in outcomes)
-    return compact(SyncAllResult(connections=outcomes, started=started, note=simulator_note(app)))
+    run = await sync_all(app.airbyte, app.settings.airbyte.workspace_id, name_contains)
+    started = sum(o.status == "started" for o in run.outcomes)
+    note = " ".join(line for line in (run.cut_short, simulator_note(app)) if line) or None
+    return compact(SyncAllResult(connections=run.outcomes, started=started, complete=run.cut_short is None, note=note))
