@@ -5,13 +5,20 @@ collection built with another model answers nonsense, so it is refused with a me
 model it needs). Blocking backend calls run in worker threads, one at a time for an embedded
 store. When the serving process owns an embedded shard, its background indexer writes through this
 store's backend (`run`), and the store reports the indexing progress beside what is found so far.
+
+The server warms the store up as it starts (`warm_up`): the model loaded, the collection opened
+and checked, one question answered, so that the first real question finds everything ready. A
+question that comes sooner waits for what is still loading (the embedder and the collection each
+load once, under a lock); a step that failed is tried again by the next question, which reports it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
+
+import anyio
 
 from sophia_mcp.observability import metrics
 from sophia_mcp.search.embeddings.base import EmbeddingProvider
@@ -31,6 +38,9 @@ from sophia_mcp.search.qdrant import (
 from sophia_mcp.settings import QdrantSettings
 
 T = TypeVar("T")
+
+# Asked once by `warm_up`: any text does; a short one keeps the warm-up short.
+WARM_UP_QUESTION = "pricing objections"
 
 
 @dataclass(frozen=True)
@@ -115,6 +125,22 @@ class SearchStore:
             self._shape = shape
         return self._shape
 
+    async def warm_up(self) -> None:
+        """Loads the model and opens the collection side by side, then answers one question (the
+        first query of a process pays for reading the index's files and the model's first run).
+        Raises what the first question would raise; it is raised again by the next question."""
+
+        async def quietly(step: Callable[[], Awaitable[object]]) -> None:
+            try:
+                await step()
+            except Exception:  # noqa: BLE001 - answered below, by the question that needs the step
+                return
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(quietly, self._embedder.dimension)
+            group.start_soon(quietly, self.qdrant.backend)
+        await self.answer(WARM_UP_QUESTION, limit=1)
+
     def forget_shape(self) -> None:
         """The collection was (re)created: check it again before the next question."""
         self._shape = None
@@ -167,9 +193,9 @@ class SearchStore:
             sparse_min_score=sparse_min_score(self._points),
         )
         with metrics.search_stage("query"):
-            best = await self.run(lambda b: best_per_call(b, query, limit))
+            # The index state (its age) is read in the same worker-thread trip as the hits.
+            best, state = await self.run(lambda b: (best_per_call(b, query, limit), b.read_state()))
         hits = [hit_from_payload(call_id, point.score, point.payload, self._fields) for call_id, point in best]
-        state = await self.run(lambda b: b.read_state())
         as_of = state.get("watermark_extracted_at") if state else None
         if as_of and as_of.startswith("0001-"):
             as_of = None

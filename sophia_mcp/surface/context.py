@@ -1,14 +1,16 @@
 """What the server opens once per process and hands to every tool: settings and the adapters.
 
-Nothing here touches the network at start, so `initialize` stays fast: the Postgres pool connects
-on first query, and the semantic search (qdrant-client, the embedding model) is imported and
-opened on the first search.
+Nothing here touches the network before `initialize` is answered: the Postgres pool connects on
+first query. Semantic search warms up in the background as the server starts (the embedding model
+loaded, the index opened, one question answered) so that the first search finds it ready; a search
+that comes sooner waits for it, and a warm-up that fails is reported by the first search instead.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+import logging
 from dataclasses import dataclass, field
 
 import anyio
@@ -24,6 +26,8 @@ from sophia_mcp.postgres.readonly import ReadOnlyPool
 from sophia_mcp.search.service import SemanticSearch
 from sophia_mcp.search.store import IndexingStatus, SearchStore
 from sophia_mcp.settings import PostgresSettings, Settings
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -97,6 +101,16 @@ class AppContext:
                     store, lambda: self._gong, stale_after_hours=self.settings.postgres.stale_after_hours
                 )
             return self._search
+
+    async def warm_search(self) -> None:
+        """Semantic search made ready in the background (see the module docstring). Never raises:
+        what failed is tried again, and reported, by the first search."""
+        try:
+            await (await self.search()).store.warm_up()
+        except anyio.get_cancelled_exc_class():
+            raise
+        except Exception as exc:  # noqa: BLE001 - a warm-up only logs; the first search answers the error
+            logger.warning("semantic search is not ready: %s (each search reports it until fixed)", exc)
 
     async def attach_postgres(self, postgres: PostgresSettings) -> None:
         """Open the Gong database; an embedded Edge shard is then indexed from it in the background."""
@@ -176,6 +190,8 @@ async def open_app(
             app._airbyte_config = ConfigApiClient(settings.airbyte, app._airbyte.auth, transport=airbyte_transport)
         async with anyio.create_task_group() as background:
             app._background = background
+            if "search" in settings.surface.toolsets and "search" not in settings.backends_off():
+                background.start_soon(app.warm_search)
             if settings.postgres.url is not None:
                 await app.attach_postgres(settings.postgres)
             if startup is not None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import anyio.to_thread
@@ -18,6 +20,7 @@ DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 # Measured on 2 cores with 400-character chunks: 16 is as fast as 32 or more, and smaller
 # batches waste less work padding texts to the longest one in the batch.
 DEFAULT_BATCH_SIZE = 16
+_SESSION_OPTIONS_PATCH = threading.Lock()
 
 
 class FastEmbedProvider:
@@ -92,7 +95,8 @@ class FastEmbedProvider:
         if self._model_path is None:
             _say_if_downloading(self.model, self._cache_dir)
         try:
-            return TextEmbedding(model_name=self.model, **options)
+            with _onnx_threads_that_sleep():
+                return TextEmbedding(model_name=self.model, **options)
         except Exception as exc:  # fastembed raises bare ValueError/OSError/onnxruntime errors
             hint = (
                 "" if self._model_path else
@@ -100,6 +104,31 @@ class FastEmbedProvider:
                 "fastembed's layout (model.onnx, tokenizer.json, config.json ...)"
             )
             raise EmbeddingError(f"could not load the fastembed model {self.model}{where}: {exc}{hint}") from exc
+
+
+@contextmanager
+def _onnx_threads_that_sleep() -> Iterator[None]:
+    """ONNX Runtime's worker threads spin on the CPU for a while after each run by default. Between
+    a question's embedding and its Qdrant query, on 2 shared cores, that spinning took the cores the
+    query needed (a 100,000-chunk query went from ~2 ms to 10-25 ms in the server), and under load it
+    slowed embedding itself (one question 43 ms spinning, 17 ms not; batches of 16 about as fast or
+    faster). fastembed builds the session and does not expose the option, so the SessionOptions it
+    makes while loading get `session.intra_op.allow_spinning = 0` (one load at a time in a process)."""
+    import onnxruntime
+
+    with _SESSION_OPTIONS_PATCH:
+        made = onnxruntime.SessionOptions
+
+        def sleeping_options() -> Any:
+            options = made()
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+            return options
+
+        onnxruntime.SessionOptions = sleeping_options  # type: ignore[misc]
+        try:
+            yield
+        finally:
+            onnxruntime.SessionOptions = made  # type: ignore[misc]
 
 
 def _say_if_downloading(model: str, cache_dir: Path | None) -> None:
