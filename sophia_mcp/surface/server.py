@@ -160,8 +160,9 @@ def build_server(
         lifespan=lifespan,
         log_level="WARNING",
     )
-    for spec in served_tools(settings):
+    served = served_tools(settings)
+    for spec in served:
         add_tools(server, (observed(spec.tool),), spec.annotations)
     resources.register(server, settings.surface.toolsets)
-    prompts.register(server)
+    prompts.register(server, {spec.name for spec in served}, {spec.name: spec.toolset for spec in TOOLS})
     return server

@@ -5,9 +5,11 @@ they say what to set, and the server's instructions list it)."""
 from __future__ import annotations
 
 import inspect
+import re
 
 import pytest
 from mcp import Client
+from mcp.shared.exceptions import MCPError
 
 from sophia_mcp.settings import Settings, SurfaceSettings
 from sophia_mcp.surface import server as surface_server
@@ -95,3 +97,46 @@ async def test_an_unexpanded_placeholder_turns_off_only_its_backend_over_stdio(a
         assert "Traceback" not in text
         calls = tool_json(await client.call_tool("gong_search_calls", {"limit": 2}))["calls"]
         assert len(calls) == 2
+
+
+TOOL_NAME = re.compile(r"\b(?:airbyte|gong)_[a-z_]+\b")
+
+
+@pytest.mark.parametrize(
+    ("env", "prompts", "left_out"),
+    [
+        ({"SOPHIA_TOOLSETS": "airbyte"}, {"pipeline_health_report"}, {"gong_data_status"}),
+        ({"SOPHIA_TOOLSETS": "gong"}, {"call_brief", "account_review", "rep_coaching"}, {"gong_semantic_search"}),
+        ({"SOPHIA_READ_ONLY": "true"}, {"call_brief", "account_review", "rep_coaching", "pipeline_health_report"},
+         {"airbyte_setup_pipeline"}),
+        ({"SOPHIA_TOOLSETS": "search"}, set(), set()),
+    ],
+    ids=["airbyte", "gong", "read-only", "search"],
+)
+async def test_prompts_follow_the_served_tools_over_stdio(env: dict[str, str], prompts: set[str], left_out: set[str]):
+    """A prompt is listed only with the tools its question rests on, and never asks for a tool the
+    server does not serve: the steps that would are left out."""
+    arguments = {"call_brief": {"call_id": "7782"}, "account_review": {"account": "Acme"}, "rep_coaching": {"rep": "Ana"}}
+    async with Client(stdio_params(env)) as client:
+        tools = {t.name for t in (await client.list_tools()).tools}
+        listed = {p.name for p in (await client.list_prompts()).prompts}
+        texts = [
+            (await client.get_prompt(name, arguments.get(name, {}))).messages[0].content.text for name in sorted(listed)
+        ]
+        assert listed == prompts
+        asked = set()
+        for text in texts:
+            _title, *calls, closing = text.splitlines()  # the closing "Write ..." step may name a tool as advice
+            assert [line.split(".")[0] for line in calls] == [str(n) for n in range(1, len(calls) + 1)]
+            assert closing.startswith(f"{len(calls) + 1}. Write")  # steps renumbered after any left out
+            asked |= set(TOOL_NAME.findall("\n".join(calls)))
+        assert asked <= tools and bool(asked) == bool(prompts)
+        assert left_out.isdisjoint(asked)
+        if "call_brief" not in listed:  # asked for all the same: says which toolset to add
+            with pytest.raises(MCPError, match=r"'call_brief' is not served here: .* Add `gong` to SOPHIA_TOOLSETS"):
+                await client.get_prompt("call_brief", {"call_id": "7782"})
+        with pytest.raises(MCPError, match="Unknown prompt: no_such_prompt"):
+            await client.get_prompt("no_such_prompt", {})
+        if "call_brief" in listed:
+            with pytest.raises(MCPError, match="call_id"):
+                await client.get_prompt("call_brief", {})
