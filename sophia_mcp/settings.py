@@ -133,6 +133,9 @@ class PostgresSettings(_Env):
     pool_max_size: int = Field(10, alias="SOPHIA_POSTGRES_POOL_SIZE", ge=1, le=100)
     # Gong answers say `stale: true` when their newest _airbyte_extracted_at is older than this.
     stale_after_hours: float = Field(24.0, alias="SOPHIA_STALE_AFTER_HOURS", gt=0, le=8760)
+    # Where a private copy of the cross-call summary is kept between runs (unset: the user's cache
+    # folder, sophia-mcp/gong-summary; `off`: none).
+    gong_snapshot_dir: str | None = Field(None, alias="SOPHIA_GONG_SNAPSHOT_DIR")
 
 
 class QdrantSettings(_Env):

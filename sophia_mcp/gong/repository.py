@@ -12,6 +12,7 @@ import logging
 import time
 from datetime import date, datetime
 from collections.abc import Awaitable, Callable, Iterable
+from pathlib import Path
 from typing import TypeVar
 
 import anyio
@@ -24,6 +25,7 @@ from sophia_mcp.gong.deals import DEFAULT_SILENT_DAYS, deals_of
 from sophia_mcp.gong.errors import InvalidArgumentError
 from sophia_mcp.gong.filters import CallFilters, DealFilters, Period, SpeechFilters, utc_moment
 from sophia_mcp.gong.freshness import DEFAULT_STALE_AFTER_HOURS, DataAge, Freshness
+from sophia_mcp.gong.snapshot import SummarySnapshots
 from sophia_mcp.gong.summary import Summary, load_summary
 from sophia_mcp.gong.models import (
     AccountActivity,
@@ -81,6 +83,7 @@ class GongRepository:
         table_prefix: str = "",
         rediscover_after_s: float = 60.0,
         stale_after_hours: float = DEFAULT_STALE_AFTER_HOURS,
+        snapshot_dir: Path | None = None,
     ) -> None:
         self._pool = pool
         self._schema_name = schema
@@ -91,6 +94,10 @@ class GongRepository:
         self._freshness = Freshness(pool, stale_after_hours)
         self._summary: Summary | None = None
         self._summary_lock = anyio.Lock()
+        # A copy of the summary on the local disk (snapshot.py), for the next process.
+        self.snapshots = (
+            SummarySnapshots(snapshot_dir, f"{pool.identity}\n{schema}\n{table_prefix}") if snapshot_dir else None
+        )
 
     async def tables(self) -> GongSchema:
         """The discovered tables (discovering them the first time)."""
@@ -279,6 +286,17 @@ class GongRepository:
         if summary is None or summary.as_of != as_of:
             async with self._summary_lock:
                 if self._summary is None or self._summary.as_of != as_of:
-                    self._summary = await load_summary(self._pool, schema, as_of)
+                    self._summary = await self._load_summary(schema, as_of)
                 summary = self._summary
+        return summary
+
+    async def _load_summary(self, schema: GongSchema, as_of: datetime | None) -> Summary:
+        """From the previous summary (in memory, else the snapshot on disk), reading only what
+        arrived since when that is safe; the snapshot is then brought up to date in the background."""
+        base = self._summary
+        if base is None and self.snapshots is not None:
+            base = await anyio.to_thread.run_sync(self.snapshots.read)
+        summary = await load_summary(self._pool, schema, as_of, base)
+        if self.snapshots is not None and summary.source is not None and (base is None or base.source != summary.source):
+            self.snapshots.save_soon(summary)
         return summary

@@ -23,6 +23,7 @@ import contextlib
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
@@ -119,6 +120,17 @@ class ReadOnlyPool:
         self._ending: set[asyncio.Task[None]] = set()
         self._waiting = 0
         metrics.watch_pool(self)
+
+    @property
+    def identity(self) -> str:
+        """The server, database and role this pool connects to, without any password: for naming
+        what is kept about this database (e.g. a hash of it for a local cache file)."""
+        parts = urlsplit(self._url)
+        netloc = parts.netloc.rsplit("@", 1)
+        if len(netloc) == 2:
+            netloc[0] = netloc[0].split(":", 1)[0]
+        query = "&".join(item for item in parts.query.split("&") if not item.lower().startswith("password="))
+        return urlunsplit(parts._replace(netloc="@".join(netloc), query=query))
 
     def stats(self) -> tuple[int, int, int]:
         """(connections in use, idle connections, sessions waiting for one), for GET /metrics."""

@@ -22,6 +22,7 @@ from sophia_mcp.airbyte.client import AirbyteClient
 from sophia_mcp.airbyte.config_api import ConfigApiClient
 from sophia_mcp.errors import NotConfiguredError, SophiaError
 from sophia_mcp.gong.repository import GongRepository
+from sophia_mcp.gong.snapshot import snapshot_dir
 from sophia_mcp.postgres.readonly import ReadOnlyPool
 from sophia_mcp.search.service import SemanticSearch
 from sophia_mcp.search.store import IndexingStatus, SearchStore
@@ -119,7 +120,11 @@ class AppContext:
         await pool.open()
         self._pool = pool
         self._gong = GongRepository(
-            pool, postgres.gong_schema, postgres.table_prefix, stale_after_hours=postgres.stale_after_hours
+            pool,
+            postgres.gong_schema,
+            postgres.table_prefix,
+            stale_after_hours=postgres.stale_after_hours,
+            snapshot_dir=snapshot_dir(postgres.gong_snapshot_dir),
         )
         self.starting = None
         if self._background is not None:
