@@ -24,3 +24,14 @@ def server_tmp() -> Iterator[Path]:
         yield folder
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def gong_snapshots_in_a_temporary_folder() -> Iterator[None]:
+    """Servers started by the tests keep their Gong summary snapshot (SOPHIA_GONG_SNAPSHOT_DIR) in a
+    folder of this run, not in the user's cache folder."""
+    folder = Path(tempfile.mkdtemp(prefix="sophia-test-snapshots-"))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SOPHIA_GONG_SNAPSHOT_DIR", str(folder))
+        yield
+    shutil.rmtree(folder, ignore_errors=True)
