@@ -27,8 +27,10 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import shutil
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -466,34 +468,59 @@ async def cross_call_requests(url: str, client: Client) -> dict[str, list[dict[s
     }
 
 
-async def cross_call(url: str, pool_size: int) -> tuple[dict[str, float], dict[str, list[float]]]:
-    """The first call of a fresh server process (from launch, and after initialize), then warm timings."""
-    env = {"SOPHIA_POSTGRES_URL": url, "SOPHIA_POSTGRES_POOL_SIZE": str(pool_size)}
-    first: dict[str, float] = {}
+async def first_call(env: dict[str, str], first: dict[str, float], label: str, wait_for: Path | None = None) -> None:
+    """A fresh server: the time to initialize and of its first `gong_list_deals` (after initialize,
+    and from launch). With `wait_for`, the server is kept until it has written its snapshot there."""
     launched = time.perf_counter()
     async with stdio_server(env) as client:
         initialized = time.perf_counter()
         await tool(client, "gong_list_deals", {"limit": 20})
         done = time.perf_counter()
-        first["initialize"] = (initialized - launched) * 1000
-        first["first gong_list_deals after initialize"] = (done - initialized) * 1000
-        first["first gong_list_deals from launch"] = (done - launched) * 1000
-    async with stdio_server(env) as client:
-        started = time.perf_counter()
-        await tool(client, "gong_search_transcripts", {"phrase": "BW-4471"})
-        first["first gong_search_transcripts after initialize"] = (time.perf_counter() - started) * 1000
-        requests = await cross_call_requests(url, client)
-        times: dict[str, list[float]] = {}
-        for name, argument_list in requests.items():
-            tool_name = name.split(" ")[0]
-            times[name] = [await timed(lambda args=args: tool(client, tool_name, args)) for args in argument_list]
+        first[f"{label}: initialize"] = (initialized - launched) * 1000
+        first[f"{label}: first gong_list_deals after initialize"] = (done - initialized) * 1000
+        first[f"{label}: first gong_list_deals from launch"] = (done - launched) * 1000
+        first[f"{label}: load average (1 min)"] = os.getloadavg()[0]
+        deadline = time.monotonic() + 120
+        while wait_for is not None and not list(wait_for.glob("*.summary")) and time.monotonic() < deadline:
+            await anyio.sleep(0.2)
+
+
+async def cross_call(url: str, pool_size: int, warm: bool = True) -> tuple[dict[str, float], dict[str, list[float]]]:
+    """The first call of a fresh server process, first without a summary snapshot (a first-ever
+    start: the server reads every call from Postgres) and then with the snapshot that start left;
+    then warm timings of every cross-call tool."""
+    folder = Path(tempfile.mkdtemp(prefix="sophia-bench-snapshot-"))
+    env = {
+        "SOPHIA_POSTGRES_URL": url,
+        "SOPHIA_POSTGRES_POOL_SIZE": str(pool_size),
+        "SOPHIA_GONG_SNAPSHOT_DIR": str(folder),
+    }
+    first: dict[str, float] = {}
+    times: dict[str, list[float]] = {}
+    try:
+        await first_call(env, first, "first-ever start (no snapshot)", wait_for=folder)
+        snapshot = next(folder.glob("*.summary"), None)
+        first["snapshot size (MB)"] = snapshot.stat().st_size / 1e6 if snapshot else float("nan")
+        await first_call(env, first, "start with a snapshot")
+        if not warm:
+            return first, times
+        async with stdio_server(env) as client:
+            started = time.perf_counter()
+            await tool(client, "gong_search_transcripts", {"phrase": "BW-4471"})
+            first["first gong_search_transcripts after initialize"] = (time.perf_counter() - started) * 1000
+            requests = await cross_call_requests(url, client)
+            for name, argument_list in requests.items():
+                tool_name = name.split(" ")[0]
+                times[name] = [await timed(lambda args=args: tool(client, tool_name, args)) for args in argument_list]
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
     return first, times
 
 
 def report_cross_call(first: dict[str, float], times: dict[str, list[float]]) -> None:
     print("\n## Cross-call tools (issue 10)\n")
-    for name, ms in first.items():
-        print(f"- {name}: {ms:.0f} ms")
+    for name, value in first.items():
+        print(f"- {name}: {value:.2f}" if name.endswith(")") else f"- {name}: {value:.0f} ms")
     print("\n| tool (warm, over stdio) | p50 ms | p99 ms | target p50 <= 50 ms |")
     print("| --- | --- | --- | --- |")
     for name, ms in times.items():
@@ -507,8 +534,8 @@ async def main(args: argparse.Namespace) -> None:
         if args.load_only:
             return
         before = os.getloadavg()[0]
-        if args.cross_call_only:
-            report_cross_call(*await cross_call(url, args.pool_size))
+        if args.cross_call_only or args.first_call_only:
+            report_cross_call(*await cross_call(url, args.pool_size, warm=not args.first_call_only))
             print(f"\nload average {before:.2f} before, {os.getloadavg()[0]:.2f} after, on {os.cpu_count()} CPUs")
             return
         times = await side_by_side(url, args.requests, args.pool_size)
@@ -531,6 +558,9 @@ if __name__ == "__main__":
     parser.add_argument("--load-only", action="store_true", help="load (or check) the data and stop")
     parser.add_argument("--explain", action="store_true", help="time every tool's SQL and EXPLAIN the slow ones")
     parser.add_argument("--cross-call-only", action="store_true", help="only the cross-call tools of issue 10")
+    parser.add_argument(
+        "--first-call-only", action="store_true", help="only the first gong_list_deals of a fresh server, without and with a snapshot"
+    )
     parser.add_argument("--server-command", help="run this instead of `sophia-mcp serve` (split on spaces)")
     options = parser.parse_args()
     SERVER_COMMAND[:] = (options.server_command or "").split()
