@@ -298,5 +298,7 @@ class GongRepository:
             base = await anyio.to_thread.run_sync(self.snapshots.read)
         summary = await load_summary(self._pool, schema, as_of, base)
         if self.snapshots is not None and summary.source is not None and (base is None or base.source != summary.source):
+            # The deals first: most questions need them, and writing competes with them for the CPU.
+            await anyio.to_thread.run_sync(deals_of, summary)
             self.snapshots.save_soon(summary)
         return summary

@@ -219,9 +219,8 @@ async def load_summary(
 
 
 async def _fetch(pool: ReadOnlyPool, sql: str, *args: Any) -> list[Any]:
-    return await pool.fetch_bulk(
-        sql, *args, max_rows=MAX_CALLS, max_bytes=2_000_000_000, timeout_ms=LOAD_TIMEOUT_MS
-    )
+    # A few hundred bytes a row (a few JSON arrays of names): the row cap is the bound.
+    return await pool.fetch_bulk(sql, *args, max_rows=MAX_CALLS, max_bytes=None, timeout_ms=LOAD_TIMEOUT_MS)
 
 
 async def _users(pool: ReadOnlyPool, schema: GongSchema) -> dict[str, tuple[str | None, str | None]]:
@@ -262,6 +261,7 @@ class _Parser:
         self._people: dict[str, tuple[tuple[str, str], ...]] = {}
         self._trackers: dict[str, tuple[tuple[str, int], ...]] = {}
         self._moments: dict[datetime, datetime] = {}
+        self._texts: dict[str | None, str | None] = {}
 
     def call(self, row: Any) -> CallSummary:
         deals = self._deals.get(text := row["deals"])
@@ -276,9 +276,11 @@ class _Parser:
         extracted = self._moments.setdefault(row["extracted"], row["extracted"])
         first = row["first_extracted"]
         first = self._moments.setdefault(first, first) if first is not None else extracted
+        text = self._texts.setdefault
         return CallSummary(
-            row["id"], row["started"], extracted, first, row["rep_id"], row["title"],
-            row["account_id"], row["account_name"], deals, people, trackers,
+            row["id"], row["started"], extracted, first, text(row["rep_id"], row["rep_id"]), row["title"],
+            text(row["account_id"], row["account_id"]), text(row["account_name"], row["account_name"]),
+            deals, people, trackers,
         )  # fmt: skip
 
 

@@ -56,11 +56,13 @@ class ReadOnlySession:
         return await self.fetch_bulk(sql, *args, max_rows=self._pool.max_rows, max_bytes=self._pool.max_bytes)
 
     async def fetch_bulk(
-        self, sql: str, *args: Any, max_rows: int, max_bytes: int, timeout_ms: int | None = None
+        self, sql: str, *args: Any, max_rows: int, max_bytes: int | None, timeout_ms: int | None = None
     ) -> list[asyncpg.Record]:
         """`fetch` with caps of its own: for this program's in-process summaries, which read a row
         per call once and never hand them to a caller as they are. `timeout_ms` raises the
-        statement timeout for this statement only (SET LOCAL, undone by the transaction's end)."""
+        statement timeout for this statement only (SET LOCAL, undone by the transaction's end).
+        `max_bytes=None` skips measuring the rows (a Python loop over every value: a third of a
+        second at 100,000 rows) for a statement whose rows are small by construction."""
         pool = self._pool
         client_timeout = pool.client_timeout_s
         try:
@@ -75,8 +77,7 @@ class ReadOnlySession:
             raise ResultTooLargeError(
                 f"The answer has more than {max_rows} rows. Narrow the filters or ask for fewer rows."
             )
-        size = sum(_record_bytes(row) for row in rows)
-        if size > max_bytes:
+        if max_bytes is not None and sum(_record_bytes(row) for row in rows) > max_bytes:
             raise ResultTooLargeError(
                 f"The answer is larger than {max_bytes // 1000} kB. Narrow the filters or ask for less."
             )
@@ -225,7 +226,7 @@ class ReadOnlyPool:
             return await session.fetch(sql, *args)
 
     async def fetch_bulk(
-        self, sql: str, *args: Any, max_rows: int, max_bytes: int, timeout_ms: int | None = None
+        self, sql: str, *args: Any, max_rows: int, max_bytes: int | None, timeout_ms: int | None = None
     ) -> list[asyncpg.Record]:
         async with self.session() as session:
             return await session.fetch_bulk(sql, *args, max_rows=max_rows, max_bytes=max_bytes, timeout_ms=timeout_ms)
