@@ -1,6 +1,7 @@
 """Search quality on the sample data: semantic search against keyword search, on labelled questions.
 
     python -m benchmarks.search_quality [--calls 1000] [--seed 7] [--work-dir DIR] [--write]
+    python -m benchmarks.search_quality --int8 [--write]   # ~8 min: the quality gate of the int8 copy
 
 Builds the sample Gong data (`load_sample_data`, fixed date), indexes it with `run_index` (the real
 model, a local Qdrant folder), then asks every question of QUESTIONS three ways:
@@ -20,13 +21,16 @@ account when it names one (the account is then a filter for every method). Recal
 shares no stemmed word with anything the generator writes for its theme (title, topic, tracker,
 brief, key points, both sides' lines, the names filled into them): this is checked, not declared.
 
-With --write, the tables replace the quality section of benchmarks/SEARCH.md.
+With --write, the tables replace the quality section of benchmarks/SEARCH.md. With --int8 the same
+questions are asked of an index built by the fp32 model and of one built by its int8 copy
+(`SOPHIA_EMBEDDING_QUANTIZE=int8`), and the comparison replaces the int8 section instead.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import os
 import re
 import statistics
 import sys
@@ -42,7 +46,7 @@ import anyio
 import anyio.to_thread
 import asyncpg
 
-from benchmarks.search_common import REPO, index_settings, postgres_server, sample_database
+from benchmarks.search_common import MODEL_PATH, REPO, index_settings, postgres_server, sample_database
 from sophia_mcp.sample.gong import vocabulary as words
 from sophia_mcp.sample.gong_data import SampleManifest
 from sophia_mcp.search.embeddings.fastembed_provider import FastEmbedProvider
@@ -378,11 +382,12 @@ async def evaluate(
     started = time.perf_counter()
     url, manifest = await sample_database(admin_url, "sophia_bench_search_quality", calls, seed)
     facts["load_s"] = time.perf_counter() - started
-    qdrant_path = work_dir / f"qdrant-{calls}-{seed}"
-    settings = index_settings(url, qdrant_path)
+    settings = index_settings(url, work_dir / "qdrant")  # path replaced below, once the embedder is known
     embedder = embedder or FastEmbedProvider(model_path=settings.embedding.model_path)
+    variant = "int8" if embedder.model.endswith("(int8)") else "fp32"
+    settings = index_settings(url, work_dir / f"qdrant-{calls}-{seed}-{variant}")
     report = await run_index(settings, embedder=embedder)
-    facts.update(indexed_calls=report.calls_indexed, index_s=report.seconds)
+    facts.update(indexed_calls=report.calls_indexed, index_s=report.seconds, index_load=os.getloadavg()[0])
     documents, accounts = await anyio.to_thread.run_sync(indexed_text, settings)
     facts["calls"] = len(documents)
     connection = await asyncpg.connect(url)
@@ -463,6 +468,68 @@ def report(rows: Sequence[Row], facts: dict[str, float], calls: int, seed: int) 
     )
 
 
+INT8_SECTION = "## Quality: the int8 copy against the fp32 model"
+# The int8 copy may become the default only if recall@5 over all questions moves by less than this.
+INT8_GATE = 0.02
+
+
+async def run_int8(calls: int, seed: int, work_dir: Path) -> tuple[list[Row], list[Row], dict[str, float]]:
+    """The questions asked of an fp32-built and an int8-built index of the same sample calls."""
+    with postgres_server(work_dir) as admin_url:
+        fp32, facts = await evaluate(admin_url, calls, seed, work_dir)
+        int8_embedder = FastEmbedProvider(model_path=MODEL_PATH, quantize="int8", cache_dir=work_dir / "models")
+        int8, int8_facts = await evaluate(admin_url, calls, seed, work_dir, int8_embedder)
+    facts.update({f"int8_{key}": value for key, value in int8_facts.items()})
+    return fp32, int8, facts
+
+
+def int8_report(fp32: Sequence[Row], int8: Sequence[Row], facts: dict[str, float], calls: int, seed: int) -> str:
+    def subsets(rows: Sequence[Row]) -> list[tuple[str, Sequence[Row]]]:
+        return [
+            ("all questions", rows),
+            ("paraphrased (no word of the theme)", [r for r in rows if r.paraphrased]),
+            ("with an account filter", [r for r in rows if r.question.account]),
+            ("exact names", [r for r in rows if r.question.name]),
+            ("the 41 theme questions", [r for r in rows if not r.question.name]),
+        ]
+
+    def cell(rows: Sequence[Row], method: str) -> str:
+        return f"{statistics.mean(r.recall(method) for r in rows):.2f} / {statistics.mean(r.mrr(method) for r in rows):.2f}"
+
+    assert [r.question for r in fp32] == [r.question for r in int8], "both indexes must answer the same questions"
+    lines = [
+        INT8_SECTION,
+        "",
+        f"`python -m benchmarks.search_quality --int8 --calls {calls} --seed {seed}`: the same {int(facts['calls'])} "
+        f"sample calls indexed twice, by the fp32 model and by its int8 copy (`SOPHIA_EMBEDDING_QUANTIZE=int8`, "
+        f"questions embedded by the same variant), {len(fp32)} questions. Indexing took {facts['index_s']:.0f} s "
+        f"(fp32) and {facts['int8_index_s']:.0f} s (int8) for {int(facts['indexed_calls'])} calls, run one after "
+        f"the other (1-minute load average after each: {facts['index_load']:.1f} and {facts['int8_index_load']:.1f}).",
+        "",
+        "| questions | n | hybrid fp32 R@5 / MRR | hybrid int8 R@5 / MRR | semantic fp32 R@5 / MRR | semantic int8 R@5 / MRR |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for (name, a), (_, b) in zip(subsets(fp32), subsets(int8), strict=True):
+        lines.append(
+            f"| {name} | {len(a)} | {cell(a, 'hybrid')} | {cell(b, 'hybrid')} | {cell(a, 'semantic')} | {cell(b, 'semantic')} |"
+        )
+    verdicts = []
+    for method in ("hybrid", "semantic"):
+        delta = statistics.mean(r.recall(method) for r in int8) - statistics.mean(r.recall(method) for r in fp32)
+        verdicts.append(f"{method} {delta:+.3f}")
+    worst = min(
+        statistics.mean(r.recall(m) for r in int8) - statistics.mean(r.recall(m) for r in fp32)
+        for m in ("hybrid", "semantic")
+    )
+    passed = worst > -INT8_GATE
+    lines += [
+        "",
+        f"Change of recall@5 over all questions, int8 minus fp32: {', '.join(verdicts)}. The gate is "
+        f"{INT8_GATE}: the int8 copy {'passes' if passed else 'FAILS'} it.",
+    ]
+    return "\n".join(lines)
+
+
 def write_section(text: str, heading: str) -> None:
     """Replace the section starting at `heading` (up to the next `## `) in SEARCH.md, or append it."""
     current = SEARCH_MD.read_text() if SEARCH_MD.exists() else "# Semantic search: quality and speed\n"
@@ -480,10 +547,18 @@ def main(argv: Iterable[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--work-dir", type=Path, help="keep Postgres and the index here (default: a temporary folder)")
     parser.add_argument("--write", action="store_true", help="write the tables into benchmarks/SEARCH.md")
+    parser.add_argument("--int8", action="store_true", help="the int8 copy against the fp32 model (the quality gate)")
     args = parser.parse_args(list(argv) if argv is not None else None)
     with ExitStack() as stack:
         work_dir = args.work_dir or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="sophia-bench-quality-")))
         work_dir.mkdir(parents=True, exist_ok=True)
+        if args.int8:
+            fp32, int8, facts = anyio.run(run_int8, args.calls, args.seed, work_dir)
+            text = int8_report(fp32, int8, facts, args.calls, args.seed)
+            print(text)
+            if args.write:
+                write_section(text, INT8_SECTION)
+            return 0
         rows, facts = anyio.run(run, args.calls, args.seed, work_dir)
     text = report(rows, facts, args.calls, args.seed)
     print(text)

@@ -218,11 +218,16 @@ def check_fits(
     size must match, and the model too when the indexer recorded it."""
     if shape.dimension == dimension:
         if state and (state["embedding_provider"], state["embedding_model"]) != (provider, model):
+            # The int8 copy of a model (SOPHIA_EMBEDDING_QUANTIZE) records "<model> (int8)".
+            if state["embedding_model"].removesuffix(" (int8)") == model.removesuffix(" (int8)"):
+                fix = ("Set SOPHIA_EMBEDDING_QUANTIZE=int8" if state["embedding_model"].endswith(" (int8)")
+                       else "Unset SOPHIA_EMBEDDING_QUANTIZE") + " to search it with the vectors it holds"
+            else:
+                fix = "Set SOPHIA_EMBEDDING_PROVIDER and SOPHIA_EMBEDDING_MODEL to that model"
             raise EmbedderMismatchError(
                 f"Qdrant collection {collection!r} was indexed with {state['embedding_provider']} "
                 f"{state['embedding_model']}, not {provider} {model}: vectors of two models do "
-                "not compare. Set SOPHIA_EMBEDDING_PROVIDER and SOPHIA_EMBEDDING_MODEL to that model, or "
-                "re-index into a new SOPHIA_QDRANT_COLLECTION."
+                f"not compare. {fix}, or re-index into a new SOPHIA_QDRANT_COLLECTION."
             )
         return
     if state:

@@ -15,4 +15,6 @@ def embedder_from_settings(settings: EmbeddingSettings) -> EmbeddingProvider:
         return OpenAIEmbeddingProvider(
             settings.model, url=settings.url, api_key=settings.api_key, deadline=settings.deadline
         )
-    return FastEmbedProvider(settings.model, model_path=settings.model_path, cache_dir=settings.cache_dir)
+    return FastEmbedProvider(
+        settings.model, model_path=settings.model_path, cache_dir=settings.cache_dir, quantize=settings.quantize
+    )
