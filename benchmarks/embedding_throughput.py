@@ -38,7 +38,7 @@ from benchmarks.search_common import MODEL_PATH, SAMPLE_NOW, index_settings, pos
 from sophia_mcp.sample.gong.calls import new_call
 from sophia_mcp.sample.gong.world import build_world, digits
 from sophia_mcp.search.chunking import chunk_call
-from sophia_mcp.search.embeddings.fastembed_provider import DEFAULT_MODEL, FastEmbedProvider
+from sophia_mcp.search.embeddings.fastembed_provider import DEFAULT_MODEL, FastEmbedProvider, _onnx_threads_that_sleep
 from sophia_mcp.search.indexer import run_index
 
 SECTION = "## Indexing throughput"
@@ -69,9 +69,11 @@ def load() -> float:
 
 
 def _text_embedding(**options: object):  # noqa: ANN202  fastembed's TextEmbedding
+    """With the provider's session options (threads that sleep after a run), so only `options` differ."""
     from fastembed import TextEmbedding
 
-    return TextEmbedding(model_name=DEFAULT_MODEL, specific_model_path=str(MODEL_PATH), **options)
+    with _onnx_threads_that_sleep():
+        return TextEmbedding(model_name=DEFAULT_MODEL, specific_model_path=str(MODEL_PATH), **options)
 
 
 def _fastembed(model: object, *, batch: int, by_length: bool, parallel: int | None = None) -> Callable[[Sequence[str]], int]:
