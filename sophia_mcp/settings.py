@@ -150,6 +150,9 @@ class QdrantSettings(_Env):
     embedded: Literal["edge", "client"] = Field("edge", alias="SOPHIA_QDRANT_EMBEDDED")
     # How often the serving process checks Postgres for new Gong rows to index into its own shard.
     index_interval_s: float = Field(300.0, alias="SOPHIA_INDEX_INTERVAL_SECONDS", ge=1.0)
+    # Indexing into QDRANT_PATH stops (clearly) when its disk has less free than this: the embedded
+    # engine writes through memory-mapped files, and a full disk kills its process (SIGBUS).
+    index_min_free_mb: int = Field(256, alias="SOPHIA_INDEX_MIN_FREE_MB", ge=0)
 
     @model_validator(mode="after")
     def _one_location(self) -> QdrantSettings:

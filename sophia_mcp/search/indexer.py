@@ -12,11 +12,13 @@ first unfinished batch, and redoing a batch only rewrites the same points.
 
 from __future__ import annotations
 
+import shutil
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 from sophia_mcp.gong.queries.call_documents import CallDocument, CallDocumentSource
@@ -25,7 +27,7 @@ from sophia_mcp.postgres.readonly import ReadOnlyPool
 from sophia_mcp.search.chunking import chunk_call
 from sophia_mcp.search.embeddings.base import EmbeddingProvider
 from sophia_mcp.search.embeddings.factory import embedder_from_settings
-from sophia_mcp.search.errors import IndexSourceError, IndexTargetError, SearchError
+from sophia_mcp.search.errors import IndexSourceError, IndexTargetError, SearchError, StoreFullError
 from sophia_mcp.search.model import PayloadFields
 from sophia_mcp.search.qdrant import SPARSE_MODEL, Bm25Encoder, Collection, Sparse, StoredPoint, check_fits
 from sophia_mcp.settings import PostgresSettings, Settings
@@ -151,6 +153,7 @@ class IndexWriter:
     async def prepare(self, embedder: EmbeddingProvider) -> tuple[datetime, str]:
         """Create the collection if needed, check it fits the embedder, and return the watermark."""
         self._dimension = dimension = await embedder.dimension()
+        self.ensure_room()
         shape = await self._qdrant.run(lambda b: b.shape())
         if shape is None:
             await self._qdrant.run(lambda b: b.create(dimension, self._fields))
@@ -166,6 +169,23 @@ class IndexWriter:
             return BEFORE_EVERYTHING
         return datetime.fromisoformat(state["watermark_extracted_at"]), state["watermark_call_id"]
 
+    def ensure_room(self) -> None:
+        """Refuse to write to an embedded store whose disk is nearly full: Qdrant Edge writes through
+        memory-mapped files, and a write that finds no room there kills the process (SIGBUS) instead
+        of failing. A server's disk is the server's to watch."""
+        settings = self._qdrant.settings
+        if settings.url or not settings.path:
+            return
+        folder = Path(settings.path).absolute()
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        free_mb = shutil.disk_usage(folder).free // 2**20
+        if free_mb < settings.index_min_free_mb:
+            raise StoreFullError(
+                f"the disk holding the search index ({settings.path}) is full: {free_mb} MB free, under the "
+                f"{settings.index_min_free_mb} MB indexing keeps free (SOPHIA_INDEX_MIN_FREE_MB). Free disk space"
+            )
+
     async def existing_vectors(self, points: Sequence[PlannedPoint]) -> dict[str, tuple[list[float], Sparse | None]]:
         """Stored vectors of the points whose text is unchanged, so they need no new embedding."""
         texts = {point.id: point.text for point in points}
@@ -180,6 +200,7 @@ class IndexWriter:
         """Upsert the calls' points, then delete the calls' other points (chunks that a call's new
         version no longer has)."""
         keep = [p.id for p in points]
+        self.ensure_room()
 
         def write(backend: Any) -> None:
             if points:

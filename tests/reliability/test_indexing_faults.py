@@ -191,6 +191,22 @@ def interrupted_run(env: dict[str, str], signum: int, after_calls: int) -> subpr
     return subprocess.CompletedProcess(process.args, process.returncode, out.decode(), (seen + err).decode())
 
 
+def test_indexing_stops_short_of_a_full_disk(postgres_url: str, tmp_path: Path) -> None:
+    """On a really full disk the engine's memory-mapped writes kill the process (SIGBUS), so indexing
+    stops while SOPHIA_INDEX_MIN_FREE_MB are still free; here that margin is more than any disk has."""
+    store = tmp_path / "store"
+    env = {**env_for(postgres_url, store), "SOPHIA_INDEX_MIN_FREE_MB": str(2**40)}
+
+    refused = run_index(env)
+
+    assert refused.returncode == 1
+    assert_one_clear_line(
+        refused.stderr, "is full: ", f"MB free, under the {2**40} MB indexing keeps free (SOPHIA_INDEX_MIN_FREE_MB)",
+        "run `sophia-mcp index` again",
+    )
+    assert not (store / "gong_calls").exists()  # nothing written
+
+
 # --- the serving process's own indexer ----------------------------------------------------------
 
 
@@ -224,6 +240,13 @@ async def test_a_full_disk_under_the_server_is_a_note_beside_answers_and_the_nex
         assert answer["note"].startswith("Background indexing stopped: the disk holding the search index")
         assert "is full (File too large)" in answer["note"] and "resumes where it stopped" in answer["note"]
         # The other tools keep answering.
+        assert len(tool_json(await client.call_tool("gong_search_calls", {"limit": 3}))["calls"]) == 3
+
+    # Short of room by the margin the indexer keeps: the same note, before the engine writes.
+    async with Client(stdio_params({**env, "SOPHIA_INDEX_MIN_FREE_MB": str(2**40)})) as client:
+        answer = await answer_when_settled(client)
+        assert answer["note"].startswith("Background indexing stopped: the disk holding the search index")
+        assert "(SOPHIA_INDEX_MIN_FREE_MB)" in answer["note"]
         assert len(tool_json(await client.call_tool("gong_search_calls", {"limit": 3}))["calls"]) == 3
 
     async with Client(stdio_params(env)) as client:  # room again: the next start finishes the index
