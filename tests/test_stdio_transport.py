@@ -48,7 +48,7 @@ INIT = {
 
 @pytest.fixture(params=["pipes", "sdk", "fallback"])
 def server(request):
-    env = {key: os.environ[key] for key in ("PATH", "HOME", "LANG") if key in os.environ}
+    env = {key: os.environ[key] for key in ("PATH", "HOME", "LANG", "SOPHIA_GONG_SNAPSHOT_DIR") if key in os.environ}
     process = subprocess.Popen(
         [sys.executable, "-c", SERVER, request.param],
         stdin=subprocess.PIPE,
@@ -132,7 +132,7 @@ def test_a_print_to_stdout_goes_to_stderr_not_into_the_protocol(server):
 def test_the_installed_command_uses_the_pipe_transport():
     """`sophia-mcp serve` as mcp.json launches it answers over pipes, and ends at end of input."""
     command, args = mcp_json_launch()
-    env = {key: os.environ[key] for key in ("PATH", "HOME", "LANG") if key in os.environ}
+    env = {key: os.environ[key] for key in ("PATH", "HOME", "LANG", "SOPHIA_GONG_SNAPSHOT_DIR") if key in os.environ}
     process = subprocess.Popen([command, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO, env=env)
     try:
         initialize(process)
@@ -157,7 +157,7 @@ def test_falls_back_to_the_sdk_transport_when_stdio_is_not_a_pipe(tmp_path):
 
 
 def test_without_the_sdks_private_pieces_the_sdk_transport_serves_and_says_so():
-    env = {key: os.environ[key] for key in ("PATH", "HOME", "LANG") if key in os.environ}
+    env = {key: os.environ[key] for key in ("PATH", "HOME", "LANG", "SOPHIA_GONG_SNAPSHOT_DIR") if key in os.environ}
     process = subprocess.Popen(
         [sys.executable, "-c", SERVER, "fallback"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO, env=env,

@@ -49,6 +49,8 @@ EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 ONE_MICROSECOND = timedelta(microseconds=1)
 # A temporary file left by a process that stopped while writing is removed after this long.
 ABANDONED_AFTER_S = 600.0
+# A snapshot no process has written for this long (a database gone, moved or renamed) is removed.
+UNUSED_AFTER_S = 30 * 86400.0
 
 
 def default_dir() -> Path:
@@ -136,9 +138,11 @@ class SummarySnapshots:
 
     def _remove_abandoned(self) -> None:
         now = time.time()
-        for leftover in self.directory.glob(f"{self.path.name}.*.tmp"):
+        leftovers = [(path, ABANDONED_AFTER_S) for path in self.directory.glob(f"{self.path.name}.*.tmp")]
+        leftovers += [(path, UNUSED_AFTER_S) for path in self.directory.glob("*.summary") if path != self.path]
+        for leftover, after in leftovers:
             try:
-                if now - leftover.stat().st_mtime > ABANDONED_AFTER_S:
+                if now - leftover.stat().st_mtime > after:
                     leftover.unlink()
             except OSError:
                 pass

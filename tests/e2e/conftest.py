@@ -70,5 +70,5 @@ def mcp_json_launch() -> tuple[str, list[str]]:
 
 def stdio_params(env: dict[str, str]) -> StdioServerParameters:
     command, args = mcp_json_launch()
-    base = {key: os.environ[key] for key in ("PATH", "HOME", "LANG", "SYSTEMROOT") if key in os.environ}
+    base = {key: os.environ[key] for key in ("PATH", "HOME", "LANG", "SYSTEMROOT", "SOPHIA_GONG_SNAPSHOT_DIR") if key in os.environ}
     return StdioServerParameters(command=command, args=args, env={**base, **env}, cwd=str(REPO))

@@ -68,7 +68,7 @@ class Indexed:
 
 def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     command, _ = mcp_json_launch()
-    base = {key: os.environ[key] for key in ("PATH", "HOME", "LANG") if key in os.environ}
+    base = {key: os.environ[key] for key in ("PATH", "HOME", "LANG", "SOPHIA_GONG_SNAPSHOT_DIR") if key in os.environ}
     return subprocess.run(
         [command, *args], env={**base, **env}, cwd=REPO, capture_output=True, text=True, timeout=180, check=False
     )

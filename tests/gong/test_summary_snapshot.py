@@ -7,7 +7,9 @@ Postgres: before and after a sync lands rows, after rows were removed, and whate
 from __future__ import annotations
 
 import json
+import os
 import stat
+import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -171,6 +173,19 @@ async def test_a_damaged_or_foreign_snapshot_is_ignored_and_replaced(gong_url, t
     got, _ = await answers(gong_url, folder)
     assert got == expected
     assert snapshots.read() is not None
+
+
+async def test_snapshots_nobody_wrote_for_a_month_are_removed(gong_url, tmp_path):
+    folder = tmp_path / "snapshots"
+    folder.mkdir()
+    gone, recent = folder / ("0" * 32 + ".summary"), folder / ("1" * 32 + ".summary")
+    gone.write_bytes(b"a database that went away")
+    recent.write_bytes(b"a database used last week")
+    month_ago = time.time() - 31 * 86400
+    os.utime(gone, (month_ago, month_ago))
+    _, snapshots = await answers(gong_url, folder)
+    assert snapshots is not None and snapshots.path.exists()
+    assert not gone.exists() and recent.exists()
 
 
 async def test_a_folder_that_cannot_be_written_only_means_no_snapshot(gong_url, tmp_path):

@@ -22,7 +22,7 @@ def airbyte_sim() -> Simulator:
 
 
 def sophia_mcp(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    base = {key: os.environ[key] for key in ("PATH", "HOME", "LANG", "SYSTEMROOT") if key in os.environ}
+    base = {key: os.environ[key] for key in ("PATH", "HOME", "LANG", "SYSTEMROOT", "SOPHIA_GONG_SNAPSHOT_DIR") if key in os.environ}
     return subprocess.run(
         [sys.executable, "-m", "sophia_mcp", *args],
         env={**base, **env},

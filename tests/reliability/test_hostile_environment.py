@@ -52,7 +52,7 @@ NEXT_TOKEN = "rotation-token-two-fedcba9876543210"
 
 
 def base_env() -> dict[str, str]:
-    return {key: os.environ[key] for key in ("PATH", "HOME", "LANG", "SYSTEMROOT") if key in os.environ}
+    return {key: os.environ[key] for key in ("PATH", "HOME", "LANG", "SYSTEMROOT", "SOPHIA_GONG_SNAPSHOT_DIR") if key in os.environ}
 
 
 def stdio_in(folder: Path, env: dict[str, str]) -> StdioServerParameters:

@@ -67,7 +67,7 @@ def postgres_url(postgres_admin_url: str) -> str:
 
 
 def env_for(postgres_url: str, store: Path) -> dict[str, str]:
-    base = {key: os.environ[key] for key in ("PATH", "HOME", "LANG") if key in os.environ}
+    base = {key: os.environ[key] for key in ("PATH", "HOME", "LANG", "SOPHIA_GONG_SNAPSHOT_DIR") if key in os.environ}
     return {
         **base,
         "SOPHIA_POSTGRES_URL": postgres_url,
