@@ -70,6 +70,7 @@ BUILT = "built.json"  # in each cached folder: what it holds, and what building 
 DEFAULT_WORK_DIR = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "sophia-mcp" / "bench-search-speed"
 SYNTHETIC_NOISE = 0.01
 WRITE_BATCH = 1000
+REAL_CHUNKS = 10_000
 
 
 class TimedEmbedder(FastEmbedProvider):
@@ -105,7 +106,7 @@ class QueryFigures:
     chunks: int
     write_seconds: float
     cold_ms: list[float]  # the first search of each fresh process
-    rss_mb: float | None
+    rss_mb: tuple[float, float] | None  # resident, of which mapped files
     times: dict[str, list[float]] = field(default_factory=dict)
     cold_load: float = 0.0  # the machine's 1-minute load average after the fresh starts
     load: float = 0.0  # ... and when the queries ended
@@ -174,8 +175,9 @@ def write_store(path: Path, embedded: str, state: StoredPoint, chunks: list[Stor
 # --- measuring ------------------------------------------------------------------------------------
 
 
-def server_rss_mb() -> float | None:
-    """Resident memory of the `sophia-mcp serve` child of this process, from /proc (Linux)."""
+def server_memory_mb() -> tuple[float, float] | None:
+    """Resident memory of the `sophia-mcp serve` child of this process, and the part of it that is
+    mapped files (the shard's, which the kernel can drop and read again), from /proc (Linux)."""
     me = str(os.getpid())
     for status in Path("/proc").glob("[0-9]*/status"):
         try:
@@ -185,7 +187,7 @@ def server_rss_mb() -> float | None:
             continue
         fields = dict(line.split(":\t", 1) for line in text.splitlines() if ":\t" in line)
         if fields.get("PPid", "").strip() == me and b"serve" in cmdline and b"search_speed" not in cmdline:
-            return int(fields["VmRSS"].split()[0]) / 1024
+            return int(fields["VmRSS"].split()[0]) / 1024, int(fields["RssFile"].split()[0]) / 1024
     return None
 
 
@@ -222,7 +224,7 @@ async def measure_queries(
                 assert not result.is_error, result.content[0].text
                 assert result.structured_content["calls"], (name, arguments)
             figures.times[name] = times
-        figures.rss_mb = server_rss_mb()
+        figures.rss_mb = server_memory_mb()
         figures.load = os.getloadavg()[0]
     return figures
 
@@ -338,7 +340,7 @@ async def run(
         points = await anyio.to_thread.run_sync(read_points, indexed)
         state = next(p for p in points if p.id == INDEX_STATE_POINT_ID)
         real = [p for p in points if p.id != INDEX_STATE_POINT_ID]
-        base = min(sizes)
+        base = min(REAL_CHUNKS, *sizes)  # real chunks; a larger store holds noisy copies of them
         if len(real) < base:
             raise SystemExit(f"{calls} calls gave {len(real)} chunks; raise --calls to reach {base}")
         real = sorted(real, key=lambda p: p.id)[:base]
@@ -384,7 +386,7 @@ def report(index: IndexFigures, results: Sequence[QueryFigures], queries: int, s
     ]
     for figures in results:
         cells = [f"{percentile(t, 50):.1f} / {percentile(t, 95):.1f} ms" for t in figures.times.values()]
-        rss = f"{figures.rss_mb:.0f} MB" if figures.rss_mb else "n/a"
+        rss = f"{figures.rss_mb[0]:.0f} MB ({figures.rss_mb[1]:.0f} MB files)" if figures.rss_mb else "n/a"
         cold = f"{statistics.median(figures.cold_ms) / 1000:.2f} s (slowest {max(figures.cold_ms) / 1000:.2f}; load {figures.cold_load:.1f})"
         lines.append(
             f"| {STORES[figures.store]} | {figures.chunks:,} | {cold} | " + " | ".join(cells)
