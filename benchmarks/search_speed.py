@@ -39,6 +39,7 @@ import os
 import shutil
 import statistics
 import sys
+import tempfile
 import time
 import uuid
 import warnings
@@ -321,12 +322,28 @@ def filters_from(points: Sequence[StoredPoint]) -> dict[str, dict[str, str]]:
     }
 
 
+def layout(store: str) -> object:
+    """What the backend's `create` writes today (an Edge shard's vector configuration): a cached
+    store written with another layout is rewritten."""
+    if store != "edge":
+        return None
+    from sophia_mcp.search.backends.edge import CONFIG_FILE
+
+    with tempfile.TemporaryDirectory() as folder:
+        backend = open_backend(QdrantSettings(QDRANT_PATH=folder))
+        backend.create(384, PayloadFields())
+        backend.close()
+        config = json.loads((Path(folder) / COLLECTION / CONFIG_FILE).read_text())
+    return {key: config.get(key) for key in ("vectors", "sparse_vectors")}
+
+
 async def cached_store(folder: Path, store: str, state: StoredPoint, real: list[StoredPoint], copies: int, fresh: bool) -> float:
     built = None if fresh else read_built(folder)
-    if built and built.get("chunks") == len(real) * copies and built.get("store") == store:
+    wanted = {"store": store, "chunks": len(real) * copies, "layout": layout(store)}
+    if built and all(built.get(key) == value for key, value in wanted.items()):
         return float(built["seconds"])
     written = await anyio.to_thread.run_sync(write_store, folder, store, state, real, copies)
-    write_built(folder, {"store": store, "chunks": len(real) * copies, "seconds": written})
+    write_built(folder, {**wanted, "seconds": written})
     print(f"{store} store of {len(real) * copies:,} chunks written in {written:.0f} s", file=sys.stderr)
     return written
 

@@ -102,8 +102,14 @@ class EdgeBackend:
     def create(self, dimension: int, fields: PayloadFields) -> None:
         import qdrant_edge as q
 
+        # Dense vectors stored as float16: half the memory (the largest part of a shard: 77 MB instead
+        # of 154 MB at 100,000 chunks of 384 floats), for score differences below 1e-4 (cosine).
         config = q.EdgeConfig(
-            vectors={DENSE: q.EdgeVectorParams(size=dimension, distance=q.Distance.Cosine)},
+            vectors={
+                DENSE: q.EdgeVectorParams(
+                    size=dimension, distance=q.Distance.Cosine, datatype=q.VectorStorageDatatype.Float16
+                )
+            },
             sparse_vectors={SPARSE: q.EdgeSparseVectorParams(modifier=q.Modifier.Idf)},
         )
         self._path.mkdir(parents=True, exist_ok=True)
