@@ -75,7 +75,8 @@ async def _check_qdrant(settings: Settings) -> list[str]:
     lines = [
         f"Qdrant:             {qdrant.url or qdrant.path or 'not set'} "
         f"(collection {qdrant.collection!r}, api key {_flag(qdrant.api_key)})",
-        f"Embeddings:         {settings.embedding.provider} {settings.embedding.model}",
+        f"Embeddings:         {settings.embedding.provider} {settings.embedding.model}"
+        + (" (int8 copy)" if settings.embedding.quantize == "int8" else ""),
     ]
     if "search" in settings.backends_off():
         return lines + [f"  status:           skipped: {settings.backends_off()['search']}"]

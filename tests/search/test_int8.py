@@ -4,10 +4,12 @@ built with it answers as the fp32 one does, records it, and refuses the other va
 from __future__ import annotations
 
 import math
+import os
 import subprocess
 import sys
 from pathlib import Path
 
+import anyio.to_thread
 import pytest
 from pydantic import ValidationError
 
@@ -155,3 +157,26 @@ async def test_the_setting_reaches_the_model_and_is_only_for_the_local_model() -
         )
     with pytest.raises(ValidationError, match="SOPHIA_EMBEDDING_QUANTIZE"):
         EmbeddingSettings(SOPHIA_EMBEDDING_QUANTIZE="int4")
+
+
+async def test_check_names_the_variant_and_what_to_change_on_an_fp32_index(
+    tmp_path: Path, embedder: FastEmbedProvider
+) -> None:
+    await index_documents(local_qdrant(tmp_path / "qdrant", embedded="edge"), embedder, SAMPLE_CALLS[:1])
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("AIRBYTE_", "SOPHIA_", "QDRANT_"))}
+    env = {
+        **clean,
+        "QDRANT_PATH": str(tmp_path / "qdrant"),
+        "SOPHIA_EMBEDDING_MODEL_PATH": str(MODEL_PATH),
+        "SOPHIA_EMBEDDING_QUANTIZE": "int8",
+        "SOPHIA_EMBEDDING_CACHE_DIR": str(tmp_path / "models"),
+    }
+    done = await anyio.to_thread.run_sync(
+        lambda: subprocess.run(
+            [sys.executable, "-m", "sophia_mcp", "check"], env=env, capture_output=True, text=True, timeout=180
+        )
+    )
+    assert "Embeddings:         fastembed sentence-transformers/all-MiniLM-L6-v2 (int8 copy)" in done.stdout
+    assert "indexed with fastembed sentence-transformers/all-MiniLM-L6-v2, not" in done.stdout
+    assert "Unset SOPHIA_EMBEDDING_QUANTIZE" in done.stdout
+    assert "Traceback" not in done.stderr
