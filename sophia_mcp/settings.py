@@ -181,15 +181,15 @@ class EmbeddingSettings(_Env):
     api_key: SecretStr | None = Field(None, alias="SOPHIA_EMBEDDING_API_KEY")
     # One embedding request (openai provider), retries included, never takes longer than this.
     deadline: float = Field(30.0, alias="SOPHIA_EMBEDDING_DEADLINE", gt=0)
-    # fastembed only: `int8` runs an int8 copy of the model made locally (needs the `int8` extra);
-    # an index records it, so serve and index must agree.
-    quantize: Literal["none", "int8"] = Field("none", alias="SOPHIA_EMBEDDING_QUANTIZE")
+    # fastembed only: `int8` runs an int8 copy of the model made locally, `none` the fp32 model; an
+    # index records which. `auto` follows the index: an existing one keeps its variant, a new one is int8.
+    quantize: Literal["auto", "none", "int8"] = Field("auto", alias="SOPHIA_EMBEDDING_QUANTIZE")
 
     @model_validator(mode="after")
     def _openai_needs_url(self) -> EmbeddingSettings:
         if self.provider == "openai" and not self.url:
             raise ValueError("SOPHIA_EMBEDDING_PROVIDER=openai needs SOPHIA_EMBEDDING_URL")
-        if self.provider == "openai" and self.quantize != "none":
+        if self.provider == "openai" and self.quantize == "int8":
             raise ValueError("SOPHIA_EMBEDDING_QUANTIZE is for the local fastembed model; unset it for provider=openai")
         return self
 

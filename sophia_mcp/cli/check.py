@@ -75,10 +75,14 @@ async def _check_qdrant(settings: Settings) -> list[str]:
     lines = [
         f"Qdrant:             {qdrant.url or qdrant.path or 'not set'} "
         f"(collection {qdrant.collection!r}, api key {_flag(qdrant.api_key)})",
-        f"Embeddings:         {settings.embedding.provider} {settings.embedding.model}"
-        + (" (int8 copy)" if settings.embedding.quantize == "int8" else ""),
+        f"Embeddings:         {settings.embedding.provider} {settings.embedding.model}",
     ]
     if "search" in settings.backends_off():
+        if settings.embedding.provider == "fastembed":
+            quantize = settings.embedding.quantize
+            lines.append("  variant:          " + (
+                "follows the index; a new index: int8 (SOPHIA_EMBEDDING_QUANTIZE=auto)" if quantize == "auto"
+                else f"{'fp32' if quantize == 'none' else 'int8'} (SOPHIA_EMBEDDING_QUANTIZE={quantize})"))
         return lines + [f"  status:           skipped: {settings.backends_off()['search']}"]
     from sophia_mcp.search.embeddings.factory import embedder_from_settings
     from sophia_mcp.search.store import SearchStore
@@ -87,11 +91,18 @@ async def _check_qdrant(settings: Settings) -> list[str]:
     try:
         shape = await store.check()
     except SophiaError as exc:
-        return lines + ["  status:           FAILED", f"  problem:          {exc}"]
+        return lines + _variant_line(store.embedder) + ["  status:           FAILED", f"  problem:          {exc}"]
     finally:
         await store.aclose()
+    lines += _variant_line(store.embedder)
     keyword = "with BM25 vectors (hybrid search)" if shape.sparse_name else "no BM25 vectors (meaning only)"
     return lines + [f"  status:           OK, {shape.dimension}-dimensional vectors match the embedder; {keyword}"]
+
+
+def _variant_line(embedder: object) -> list[str]:
+    """The local model's variant as resolved for this index (SOPHIA_EMBEDDING_QUANTIZE), and why."""
+    variant = getattr(embedder, "variant", None)
+    return [f"  variant:          {variant}"] if variant else []
 
 
 def _tokens(settings: Settings) -> str:

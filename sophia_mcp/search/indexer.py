@@ -25,7 +25,7 @@ from sophia_mcp.gong.queries.call_documents import CallDocument, CallDocumentSou
 from sophia_mcp.gong.schema import discover
 from sophia_mcp.postgres.readonly import ReadOnlyPool
 from sophia_mcp.search.chunking import chunk_call
-from sophia_mcp.search.embeddings.base import EmbeddingProvider
+from sophia_mcp.search.embeddings.base import EmbeddingProvider, follow_index
 from sophia_mcp.search.embeddings.factory import embedder_from_settings
 from sophia_mcp.search.errors import IndexSourceError, IndexTargetError, SearchError, StoreFullError
 from sophia_mcp.search.model import PayloadFields
@@ -152,9 +152,11 @@ class IndexWriter:
 
     async def prepare(self, embedder: EmbeddingProvider) -> tuple[datetime, str]:
         """Create the collection if needed, check it fits the embedder, and return the watermark."""
-        self._dimension = dimension = await embedder.dimension()
         self.ensure_room()
         shape = await self._qdrant.run(lambda b: b.shape())
+        # SOPHIA_EMBEDDING_QUANTIZE=auto: an existing index keeps its variant, a new one gets int8.
+        follow_index(embedder, await self._qdrant.run(lambda b: b.read_state()) if shape else None, exists=shape is not None)
+        self._dimension = dimension = await embedder.dimension()
         if shape is None:
             await self._qdrant.run(lambda b: b.create(dimension, self._fields))
             shape = await self._qdrant.run(lambda b: b.shape())

@@ -221,7 +221,8 @@ def check_fits(
             # The int8 copy of a model (SOPHIA_EMBEDDING_QUANTIZE) records "<model> (int8)".
             if state["embedding_model"].removesuffix(" (int8)") == model.removesuffix(" (int8)"):
                 fix = ("Set SOPHIA_EMBEDDING_QUANTIZE=int8" if state["embedding_model"].endswith(" (int8)")
-                       else "Unset SOPHIA_EMBEDDING_QUANTIZE") + " to search it with the vectors it holds"
+                       else "Set SOPHIA_EMBEDDING_QUANTIZE=none") + (
+                    " (or unset it: auto follows the index) to search it with the vectors it holds")
             else:
                 fix = "Set SOPHIA_EMBEDDING_PROVIDER and SOPHIA_EMBEDDING_MODEL to that model"
             raise EmbedderMismatchError(

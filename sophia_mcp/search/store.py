@@ -21,7 +21,7 @@ from typing import TypeVar
 import anyio
 
 from sophia_mcp.observability import metrics
-from sophia_mcp.search.embeddings.base import EmbeddingProvider
+from sophia_mcp.search.embeddings.base import EmbeddingProvider, follow_index
 from sophia_mcp.search.errors import CollectionNotFoundError, SearchError
 from sophia_mcp.search.model import PayloadFields, SearchFilters, SearchMode, SemanticHit, hit_from_payload
 from sophia_mcp.search.qdrant import (
@@ -113,13 +113,15 @@ class SearchStore:
         if self._shape is None:
             shape = await self.run(lambda b: require_shape(b, self.collection))
             state = await self.run(lambda b: b.read_state())
+            follow_index(self._embedder, state, exists=True)
+            dimension = await self._embedder.dimension()
             check_fits(
                 shape,
                 state,
                 self.collection,
                 provider=self._embedder.name,
                 model=self._embedder.model,
-                dimension=await self._embedder.dimension(),
+                dimension=dimension,
             )
             self._points = await self.run(lambda b: b.count())
             self._shape = shape
@@ -134,11 +136,17 @@ class SearchStore:
         arena (a server without Postgres held 45 MB more at 100,000 chunks), for no time saved:
         opening an Edge shard holds the interpreter, so the model's Python-side loading waits anyway."""
         try:
+            await self._follow_the_index()
             await self._embedder.dimension()
             await self.qdrant.backend()
         except Exception:  # noqa: BLE001 - answered below, by the question that needs the step
             pass
         await self.answer(WARM_UP_QUESTION, limit=1)
+
+    async def _follow_the_index(self) -> None:
+        """The model variant of the index (SOPHIA_EMBEDDING_QUANTIZE=auto), known before it loads."""
+        shape = await self.run(lambda b: b.shape())
+        follow_index(self._embedder, await self.run(lambda b: b.read_state()) if shape else None, exists=shape is not None)
 
     def forget_shape(self) -> None:
         """The collection was (re)created: check it again before the next question."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from sophia_mcp.errors import SophiaError
 
@@ -29,3 +29,13 @@ class EmbeddingProvider(Protocol):
     async def embed_documents(self, texts: Sequence[str]) -> list[list[float]]: ...
 
     async def aclose(self) -> None: ...
+
+
+def follow_index(embedder: EmbeddingProvider, state: dict[str, Any] | None, *, exists: bool) -> None:
+    """Lets a provider that can make either of two variants of its model (the local model's fp32 or
+    int8, SOPHIA_EMBEDDING_QUANTIZE=auto) take the one of the index it is about to search or extend
+    (`exists` False: a new index). Called before the provider's first `dimension()` for that index;
+    providers with one variant have no `follow_index` and are left as they are."""
+    follow = getattr(embedder, "follow_index", None)
+    if follow is not None:
+        follow(state.get("embedding_model") if state else None, exists=exists)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -21,6 +22,7 @@ DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 # batches waste less work padding texts to the longest one in the batch.
 DEFAULT_BATCH_SIZE = 16
 _SESSION_OPTIONS_PATCH = threading.Lock()
+logger = logging.getLogger(__name__)
 
 
 class FastEmbedProvider:
@@ -28,7 +30,11 @@ class FastEmbedProvider:
     downloaded; without it fastembed fetches `model` into its cache the first time.
 
     `quantize="int8"` runs an int8 copy of the model made locally (`quantized.py`): about twice the
-    indexing throughput, with other vectors, so `model` (what an index records) says so."""
+    indexing throughput, with other vectors, so `model` (what an index records) says so.
+    `quantize="auto"` (SOPHIA_EMBEDDING_QUANTIZE's default) follows the index (`follow_index`): an
+    existing one is searched and extended with the variant it records (none recorded: fp32), a new
+    one gets int8 for the default model (the one whose quality was measured), fp32 for any other,
+    or when the int8 copy cannot be made (one log line, not an error)."""
 
     name = "fastembed"
 
@@ -39,18 +45,53 @@ class FastEmbedProvider:
         model_path: Path | str | None = None,
         cache_dir: Path | str | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
-        quantize: Literal["none", "int8"] = "none",
+        quantize: Literal["auto", "none", "int8"] = "none",
     ) -> None:
         self._model_name = model
-        self._quantize = quantize
-        # An index built with int8 vectors records this name, so the fp32 model is refused on it.
-        self.model = model if quantize == "none" else f"{model} ({quantize})"
+        self._setting = quantize
+        self._int8_failed: str | None = None  # why auto could not make the int8 copy, once tried
+        self.model = model
+        self.variant_reason = f"SOPHIA_EMBEDDING_QUANTIZE={quantize}" if quantize != "auto" else "new index"
+        self._quantize: Literal["none", "int8"] = "none"
+        self._use(quantize if quantize != "auto" else self._new_index_variant())
         self._model_path = Path(model_path) if model_path is not None else None
         # Where a downloaded model is kept (SOPHIA_EMBEDDING_CACHE_DIR; the demo: inside its data folder).
         self._cache_dir = Path(cache_dir) if cache_dir is not None else None
         self._batch_size = batch_size
         self._embedder: TextEmbedding | None = None
+        self._embedder_variant = self._quantize
         self._loading = anyio.Lock()
+
+    @property
+    def variant(self) -> str:
+        """Which vectors this provider makes, and why: e.g. "int8 copy (follows the index)"."""
+        return f"{'fp32' if self._quantize == 'none' else 'int8 copy'} ({self.variant_reason})"
+
+    def follow_index(self, recorded_model: str | None, *, exists: bool) -> None:
+        """With quantize="auto", take the variant of the index about to be searched or extended
+        (`recorded_model`: what its index state records, None when it has none). Called before the
+        model is needed; a model already loaded as the other variant is loaded again on next use."""
+        if self._setting != "auto":
+            return
+        if not exists:
+            self.variant_reason = "new index" + ("; the int8 copy could not be made" if self._int8_failed else "")
+            self._use(self._new_index_variant())
+        elif recorded_model is None:
+            self.variant_reason = "follows the index: no record of ours"
+            self._use("none")
+        else:
+            self.variant_reason = "follows the index"
+            self._use("int8" if recorded_model.endswith(" (int8)") else "none")
+
+    def _new_index_variant(self) -> Literal["none", "int8"]:
+        if self._model_name != DEFAULT_MODEL:
+            return "none"
+        return "none" if self._int8_failed else "int8"
+
+    def _use(self, variant: Literal["none", "int8"]) -> None:
+        self._quantize = variant
+        # An index built with int8 vectors records this name, so the fp32 model is refused on it.
+        self.model = self._model_name if variant == "none" else f"{self._model_name} ({variant})"
 
     async def dimension(self) -> int:
         return (await self._loaded()).embedding_size
@@ -82,11 +123,12 @@ class FastEmbedProvider:
     async def _loaded(self) -> TextEmbedding:
         # The lock makes concurrent first calls share one load instead of each building a session.
         async with self._loading:
-            if self._embedder is None:
-                self._embedder = await anyio.to_thread.run_sync(self._load)
+            while self._embedder is None or self._embedder_variant != self._quantize:
+                self._embedder = None  # the other variant's session goes before this one loads
+                self._embedder, self._embedder_variant = await anyio.to_thread.run_sync(self._load)
         return self._embedder
 
-    def _load(self) -> TextEmbedding:
+    def _load(self) -> tuple[TextEmbedding, Literal["none", "int8"]]:
         # Imported here: fastembed pulls in onnxruntime, which would slow every process start.
         from fastembed import TextEmbedding
 
@@ -103,9 +145,19 @@ class FastEmbedProvider:
             _say_if_downloading(self._model_name, self._cache_dir)
         try:
             if self._quantize == "int8":
-                options["specific_model_path"] = str(self._int8_folder(options))
+                try:
+                    options["specific_model_path"] = str(self._int8_folder(options))
+                except EmbeddingError as exc:
+                    if self._setting != "auto" or not self.variant_reason.startswith("new index"):
+                        raise  # asked for, or the index being followed holds int8 vectors
+                    # auto only asks for int8 for a new index: it is built fp32 instead, and says so.
+                    self._int8_failed = str(exc)
+                    self.variant_reason = "new index; the int8 copy could not be made"
+                    self._use("none")
+                    logger.warning("A new search index is built with the fp32 model: %s", exc)
+            variant = self._quantize
             with _onnx_threads_that_sleep():
-                return TextEmbedding(model_name=self._model_name, **options)
+                return TextEmbedding(model_name=self._model_name, **options), variant
         except EmbeddingError:
             raise
         except Exception as exc:  # fastembed raises bare ValueError/OSError/onnxruntime errors

@@ -1,7 +1,7 @@
 """An int8 copy of a local fp32 ONNX model, made once with ONNX Runtime's dynamic quantisation.
 
-`SOPHIA_EMBEDDING_QUANTIZE=int8` asks for it (the `int8` extra installs the `onnx` package that
-`quantize_dynamic` needs). The copy sits in a cache folder, never beside the source model (which may
+A new index gets it by default (SOPHIA_EMBEDDING_QUANTIZE=auto; `int8` asks for it always); the
+`onnx` package that `quantize_dynamic` needs is a core dependency. The copy sits in a cache folder, never beside the source model (which may
 be read-only), under a name keyed by the source `model.onnx`'s SHA-256 and the recipe: a changed
 source or recipe makes a new copy, and a half-written copy is never used (it is moved into place
 whole). Measured on all-MiniLM-L6-v2 (benchmarks/SEARCH.md): about twice the chunks per second of
@@ -48,7 +48,7 @@ def int8_copy(source_dir: Path, cache_dir: Path) -> Path:
     if not (source_dir / MODEL_FILE).is_file():
         raise EmbeddingError(
             f"SOPHIA_EMBEDDING_QUANTIZE=int8 quantises a local {MODEL_FILE}, and {source_dir} has none; "
-            "point SOPHIA_EMBEDDING_MODEL_PATH at the fp32 model folder, or unset SOPHIA_EMBEDDING_QUANTIZE"
+            "point SOPHIA_EMBEDDING_MODEL_PATH at the fp32 model folder, or set SOPHIA_EMBEDDING_QUANTIZE=none"
         )
     target = cache_dir / f"{source_dir.name}-{RECIPE}-{source_digest(source_dir)[:16]}"
     if (target / MODEL_FILE).is_file():
@@ -59,7 +59,7 @@ def int8_copy(source_dir: Path, cache_dir: Path) -> Path:
     except ImportError:
         raise EmbeddingError(
             "SOPHIA_EMBEDDING_QUANTIZE=int8 makes its model copy with the `onnx` package, which is not "
-            "installed: pip install 'sophia-mcp[int8]', or unset SOPHIA_EMBEDDING_QUANTIZE"
+            "installed: reinstall sophia-mcp (onnx is one of its dependencies), or set SOPHIA_EMBEDDING_QUANTIZE=none"
         ) from None
     logger.warning("Making an int8 copy of %s in %s, once (a few seconds).", source_dir, target)
     try:
