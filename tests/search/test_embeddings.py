@@ -159,7 +159,7 @@ async def test_the_factory_builds_what_the_settings_name() -> None:
     assert (type(local), local.name, local.model) == (
         FastEmbedProvider,
         "fastembed",
-        "sentence-transformers/all-MiniLM-L6-v2",
+        "sentence-transformers/all-MiniLM-L6-v2 (int8)",  # SOPHIA_EMBEDDING_QUANTIZE=auto, for a new index
     )
     remote = embedder_from_settings(
         EmbeddingSettings(
