@@ -128,7 +128,8 @@ class SearchStore:
         return self._shape
 
     async def warm_up(self) -> None:
-        """Loads the model, opens the collection, then answers one question (the first query of a
+        """Reads which model variant the index holds (SOPHIA_EMBEDDING_QUANTIZE=auto), loads the model,
+        opens the collection, then answers one question (the first query of a
         process pays for reading the index's files and the model's first run). Raises what the
         first question would raise; it is raised again by the next question.
 
