@@ -73,6 +73,10 @@ def env_for(postgres_url: str, store: Path) -> dict[str, str]:
         "SOPHIA_POSTGRES_URL": postgres_url,
         "QDRANT_PATH": str(store),
         "SOPHIA_EMBEDDING_MODEL_PATH": str(MODEL_PATH),
+        # fp32: the runs are compared with an uninterrupted one vector by vector, and the int8 copy
+        # (a new index's default) quantises activations per batch, so a resumed run's vectors
+        # differ from it in the last digits. Resuming works the same for both variants.
+        "SOPHIA_EMBEDDING_QUANTIZE": "none",
         "SOPHIA_INDEX_INTERVAL_SECONDS": "1",
     }
 
