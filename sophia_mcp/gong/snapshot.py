@@ -19,6 +19,7 @@ import hashlib
 import logging
 import marshal
 import os
+import stat
 import sys
 import threading
 import time
@@ -26,7 +27,6 @@ from datetime import datetime, timedelta, timezone
 from functools import partial
 from itertools import repeat
 from pathlib import Path
-from typing import Any
 
 from sophia_mcp.gong.summary import (
     STATEMENT_VERSION,
@@ -88,7 +88,14 @@ class SummarySnapshots:
         """The summary in the file (with its source, no users, `as_of` unset), or None if there is
         no usable file."""
         try:
-            data = self.path.read_bytes()
+            with self.path.open("rb") as file:
+                if not _private(os.fstat(file.fileno())):
+                    logger.warning(
+                        "ignoring the Gong summary snapshot %s: another user owns it or can write it; "
+                        "reading from Postgres", self.path,
+                    )
+                    return None
+                data = file.read()
         except OSError:
             return None
         try:
@@ -146,6 +153,14 @@ class SummarySnapshots:
                     leftover.unlink()
             except OSError:
                 pass
+
+
+def _private(status: os.stat_result) -> bool:
+    """Whether only this user could have written the file: marshal data is trusted, so a file that
+    someone else owns or may write (a shared SOPHIA_GONG_SNAPSHOT_DIR) is never read."""
+    if not hasattr(os, "getuid"):  # Windows: the user's own cache folder, no POSIX modes
+        return True
+    return status.st_uid == os.getuid() and not status.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
 
 
 def _encode(summary: Summary) -> bytes:

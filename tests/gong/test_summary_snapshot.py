@@ -175,6 +175,18 @@ async def test_a_damaged_or_foreign_snapshot_is_ignored_and_replaced(gong_url, t
     assert snapshots.read() is not None
 
 
+async def test_a_snapshot_others_can_write_is_never_read(gong_url, tmp_path):
+    """A snapshot is unmarshalled without further checks, so a file another user could have written
+    (a shared folder) is ignored, and the answers come from Postgres."""
+    folder = tmp_path / "snapshots"
+    _, snapshots = await answers(gong_url, folder)
+    assert snapshots is not None and snapshots.read() is not None
+    snapshots.path.chmod(0o666)
+    assert snapshots.read() is None
+    snapshots.path.chmod(0o600)
+    assert snapshots.read() is not None
+
+
 async def test_snapshots_nobody_wrote_for_a_month_are_removed(gong_url, tmp_path):
     folder = tmp_path / "snapshots"
     folder.mkdir()

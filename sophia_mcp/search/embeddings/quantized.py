@@ -61,7 +61,7 @@ def int8_copy(source_dir: Path, cache_dir: Path) -> Path:
             "SOPHIA_EMBEDDING_QUANTIZE=int8 makes its model copy with the `onnx` package, which is not "
             "installed: reinstall sophia-mcp (onnx is one of its dependencies), or set SOPHIA_EMBEDDING_QUANTIZE=none"
         ) from None
-    logger.warning("Making an int8 copy of %s in %s, once (a few seconds).", source_dir, target)
+    logger.info("Making an int8 copy of %s in %s, once (a few seconds).", source_dir, target)
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
         work = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=cache_dir))
